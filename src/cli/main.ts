@@ -1,0 +1,54 @@
+// The `permafrost` command line. Each file in ./commands exports `register(program)`; they are
+// discovered at start-up so that a new command is a new file, with no edit here.
+import { Command, CommanderError } from 'commander';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { ExitCode, PermafrostError } from '../errors.js';
+
+export interface CommandModule {
+  register(program: Command): void;
+}
+
+export async function buildProgram(): Promise<Command> {
+  const program = new Command('permafrost')
+    .description('Back up and restore whole OpenStack projects into an encrypted, deduplicated repository.')
+    .option('--debug', 'verbose diagnostics on stderr (never secrets)')
+    .showHelpAfterError()
+    .exitOverride();
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'commands');
+  const files = readdirSync(dir)
+    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !f.endsWith('.test.ts'))
+    .sort();
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(path.join(dir, file)).href)) as Partial<CommandModule>;
+    mod.register?.(program);
+  }
+  return program;
+}
+
+/** Prints a PermafrostError as one clear line and returns its exit code. */
+export function reportError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (err instanceof PermafrostError) {
+    process.stderr.write(`permafrost: ${err.message}\n`);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`permafrost: internal error (please report it): ${message}\n`);
+  return ExitCode.internal;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let code: number = ExitCode.ok;
+  try {
+    const program = await buildProgram();
+    await program.parseAsync(argv);
+    code = process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+  } catch (err) {
+    code = reportError(err);
+  }
+  process.exitCode = code;
+}
