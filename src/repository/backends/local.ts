@@ -1,0 +1,172 @@
+// Local directory backend: each key is a file under the repository folder. Writes go to a
+// temporary file first and are renamed (or hard-linked, for putIfAbsent) into place, so a reader
+// never sees a half-written object, also after a crash.
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ExitCode, PermafrostError } from '../../errors.js';
+import type { Backend } from '../types.js';
+
+const TMP_DIR = 'tmp';
+
+function mapFsError(err: unknown, what: string): never {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    throw new PermafrostError(`no space left while writing ${what}: free space on the repository's disk`, ExitCode.noSpace, { cause: err });
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    throw new PermafrostError(`permission denied on ${what}: check the repository folder's owner and mode`, ExitCode.forbidden, { cause: err });
+  }
+  if (code === 'ENOENT') {
+    throw new PermafrostError(`${what} does not exist`, ExitCode.notFound, { cause: err });
+  }
+  throw err;
+}
+
+export class LocalBackend implements Backend {
+  readonly location: string;
+
+  private constructor(private readonly root: string) {
+    this.location = pathToFileURL(root).href;
+  }
+
+  static async open(root: string, opts: { create: boolean }): Promise<LocalBackend> {
+    if (opts.create) {
+      await fs.mkdir(root, { recursive: true }).catch((e) => mapFsError(e, root));
+    } else {
+      const st = await fs.stat(root).catch(() => undefined);
+      if (!st?.isDirectory()) {
+        throw new PermafrostError(
+          `repository folder ${root} does not exist: create it with \`permafrost repo init --repo ${root}\``,
+          ExitCode.repository,
+        );
+      }
+    }
+    return new LocalBackend(root);
+  }
+
+  private file(key: string): string {
+    if (key.includes('..') || key.startsWith('/') || key.includes('\\')) {
+      throw new PermafrostError(`invalid object key "${key}"`, ExitCode.internal);
+    }
+    return path.join(this.root, key);
+  }
+
+  /** Writes to tmp/<random> and returns its path; the caller moves it into place. */
+  private async writeTemp(data: Buffer): Promise<string> {
+    const dir = path.join(this.root, TMP_DIR);
+    await fs.mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `${randomBytes(8).toString('hex')}.tmp`);
+    const fh = await fs.open(tmp, 'wx', 0o600);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return tmp;
+  }
+
+  async put(key: string, data: Buffer): Promise<void> {
+    const target = this.file(key);
+    try {
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      const tmp = await this.writeTemp(data);
+      await fs.rename(tmp, target);
+    } catch (err) {
+      mapFsError(err, `${this.location}/${key}`);
+    }
+  }
+
+  async putIfAbsent(key: string, data: Buffer): Promise<boolean> {
+    const target = this.file(key);
+    let tmp: string | undefined;
+    try {
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      tmp = await this.writeTemp(data);
+      // link() fails with EEXIST when the target exists: an atomic create-if-absent.
+      await fs.link(tmp, target);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      return mapFsError(err, `${this.location}/${key}`);
+    } finally {
+      if (tmp) await fs.unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      return await fs.readFile(this.file(key));
+    } catch (err) {
+      return mapFsError(err, `${this.location}/${key}`);
+    }
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    let fh: fs.FileHandle | undefined;
+    try {
+      fh = await fs.open(this.file(key), fsConstants.O_RDONLY);
+      const buf = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === length ? buf : buf.subarray(0, got);
+    } catch (err) {
+      return mapFsError(err, `${this.location}/${key}`);
+    } finally {
+      await fh?.close();
+    }
+  }
+
+  async stat(key: string): Promise<{ size: number } | undefined> {
+    const st = await fs.stat(this.file(key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      return mapFsError(err, `${this.location}/${key}`);
+    });
+    return st?.isFile() ? { size: st.size } : undefined;
+  }
+
+  async *list(prefix: string): AsyncIterable<{ key: string; size: number }> {
+    // A prefix may end inside a name (`snapshots/ab`): walk from its folder part and filter.
+    const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const start = folder ? this.file(folder) : this.root;
+    const stack = [start];
+    while (stack.length > 0) {
+      const dir = stack.pop()!;
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') continue;
+        throw err;
+      }
+      for (const e of entries) {
+        const full = path.join(dir, e.name);
+        const key = path.relative(this.root, full).split(path.sep).join('/');
+        if (key === TMP_DIR || key.startsWith(`${TMP_DIR}/`)) continue;
+        if (e.isDirectory()) {
+          if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) stack.push(full);
+        } else if (e.isFile() && key.startsWith(prefix)) {
+          const st = await fs.stat(full).catch(() => undefined);
+          if (st) yield { key, size: st.size };
+        }
+      }
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.unlink(this.file(key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') mapFsError(err, `${this.location}/${key}`);
+    });
+  }
+
+  async close(): Promise<void> {
+    /* nothing held open */
+  }
+}
