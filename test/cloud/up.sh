@@ -533,6 +533,7 @@ use = egg:swift#s3token
 auth_uri = $KS_URL
 reseller_prefix = AUTH_
 delay_auth_decision = False
+$(ksauth swift | grep -v 'memcached_servers\|www_authenticate_uri')
 [filter:keystoneauth]
 use = egg:swift#keystoneauth
 operator_roles = admin, member

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs what permafrost and its test suite need on a fresh Debian 12 machine:
+# npm packages (and the build), then the local cloud's Debian packages (test/cloud/up.sh does those).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build --silent
