@@ -16,7 +16,10 @@ export interface InventoryContext {
 
 export interface InventoryResult {
   resources: ResourceRecord[];
+  /** Kinds not readable with the caller's rights (403 → "requires admin") or not offered. */
   skipped: SkippedKind[];
+  /** Kinds that could not be listed for another reason (server error, timeout): a partial run. */
+  failed?: SkippedKind[];
 }
 
 export interface ServiceModule {

@@ -1,0 +1,322 @@
+// Typed client for Swift (object storage API v1): account, containers (metadata, ACLs,
+// versioning, storage policy, quotas) and objects (metadata, content headers, expiry, SLO and
+// DLO large objects, unicode names, pseudo-folders). Object data is streamed both ways.
+import type { Readable } from 'node:stream';
+import type { ServiceClient } from '../../src/openstack/types.js';
+import { collect } from '../common/limit.js';
+import { orUndefinedIfNotFound } from '../common/http-status.js';
+import { encodeHeaderValue, header, metadataFrom, metadataHeaders, numberHeader, type HeaderBag } from './headers.js';
+
+export interface AccountInfo {
+  containerCount: number;
+  objectCount: number;
+  bytesUsed: number;
+  metadata: Record<string, string>;
+  quotaBytes?: number;
+}
+
+export interface ContainerListing {
+  name: string;
+  count: number;
+  bytes: number;
+  last_modified?: string;
+}
+
+export interface ContainerInfo {
+  name: string;
+  objectCount: number;
+  bytesUsed: number;
+  metadata: Record<string, string>;
+  read?: string;
+  write?: string;
+  storagePolicy?: string;
+  /** Legacy versioned_writes: stack mode (X-Versions-Location) or history mode (X-History-Location). */
+  versionsLocation?: string;
+  historyLocation?: string;
+  /** object_versioning middleware (X-Versions-Enabled). */
+  versionsEnabled?: boolean;
+  syncTo?: string;
+  /** Container quotas are metadata keys quota-bytes / quota-count. */
+  quotaBytes?: number;
+  quotaCount?: number;
+}
+
+export interface ContainerSettings {
+  metadata?: Record<string, string>;
+  removeMetadata?: string[];
+  read?: string;
+  write?: string;
+  storagePolicy?: string;
+  versionsLocation?: string;
+  historyLocation?: string;
+  versionsEnabled?: boolean;
+  quotaBytes?: number;
+  quotaCount?: number;
+}
+
+export interface ObjectListing {
+  name: string;
+  bytes: number;
+  hash: string;
+  content_type: string;
+  last_modified: string;
+  /** Present for SLO manifests (etag of the concatenated segments). */
+  slo_etag?: string;
+  symlink_path?: string;
+}
+
+/** A pseudo-folder entry of a listing with a delimiter. */
+export interface SubdirListing {
+  subdir: string;
+}
+
+export interface ObjectInfo {
+  container: string;
+  name: string;
+  contentLength: number;
+  contentType?: string;
+  etag?: string;
+  lastModified?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  deleteAt?: number;
+  metadata: Record<string, string>;
+  /** DLO: `<container>/<prefix>` of the segments. */
+  objectManifest?: string;
+  /** SLO manifest. */
+  staticLargeObject: boolean;
+  symlinkTarget?: string;
+}
+
+export interface PutObjectOptions {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLength?: number;
+  etag?: string;
+  metadata?: Record<string, string>;
+  deleteAt?: number;
+  deleteAfter?: number;
+  /** DLO manifest: `<container>/<prefix>`; the body is then empty. */
+  objectManifest?: string;
+  timeoutMs?: number;
+}
+
+/** One segment of an SLO manifest, as PUT ?multipart-manifest=put takes it. */
+export interface SloSegment {
+  path: string;
+  etag?: string | null;
+  size_bytes?: number | null;
+  range?: string;
+}
+
+/** One segment as GET ?multipart-manifest=get returns it. */
+export interface SloStoredSegment {
+  name: string;
+  hash: string;
+  bytes: number;
+  content_type?: string;
+  last_modified?: string;
+  range?: string;
+}
+
+/** Encodes an object name for a URL path; keeps `/` so pseudo-folders stay readable. */
+export function objectPath(container: string, name?: string): string {
+  const c = `/${encodeURIComponent(container)}`;
+  return name === undefined ? c : `${c}/${name.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+export class ObjectClient {
+  constructor(
+    readonly http: ServiceClient,
+    private readonly pageSize?: number,
+  ) {}
+
+  // Account
+  async getAccount(): Promise<AccountInfo> {
+    const res = await this.http.request({ method: 'HEAD', path: '' });
+    const h = res.headers;
+    const info: AccountInfo = {
+      containerCount: numberHeader(h, 'x-account-container-count') ?? 0,
+      objectCount: numberHeader(h, 'x-account-object-count') ?? 0,
+      bytesUsed: numberHeader(h, 'x-account-bytes-used') ?? 0,
+      metadata: metadataFrom(h, 'account'),
+    };
+    const quota = numberHeader(h, 'x-account-meta-quota-bytes');
+    if (quota !== undefined) info.quotaBytes = quota;
+    return info;
+  }
+  async updateAccountMetadata(metadata: Record<string, string>, remove: string[] = []): Promise<void> {
+    await this.http.request({ method: 'POST', path: '', headers: metadataHeaders('account', metadata, remove) });
+  }
+
+  // Containers
+  listContainers(opts: { prefix?: string } = {}): Promise<ContainerListing[]> {
+    return collect(this.http.paginate<ContainerListing>({ path: '', style: 'swift', pageSize: this.pageSize, searchParams: { format: 'json', prefix: opts.prefix } }));
+  }
+  async headContainer(name: string): Promise<ContainerInfo> {
+    const res = await this.http.request({ method: 'HEAD', path: objectPath(name) });
+    return parseContainerHeaders(name, res.headers);
+  }
+  findContainer(name: string): Promise<ContainerInfo | undefined> {
+    return orUndefinedIfNotFound(() => this.headContainer(name));
+  }
+  /** Creates (or updates, PUT is idempotent) a container. */
+  async createContainer(name: string, settings: ContainerSettings = {}): Promise<void> {
+    await this.http.request({ method: 'PUT', path: objectPath(name), headers: containerHeaders(settings) });
+  }
+  async updateContainer(name: string, settings: ContainerSettings): Promise<void> {
+    await this.http.request({ method: 'POST', path: objectPath(name), headers: containerHeaders(settings) });
+  }
+  /** Deletes an empty container (409 when it still holds objects). */
+  async deleteContainer(name: string): Promise<void> {
+    await this.http.request({ method: 'DELETE', path: objectPath(name) });
+  }
+
+  // Objects
+  listObjects(container: string, opts: { prefix?: string } = {}): Promise<ObjectListing[]> {
+    return collect(this.http.paginate<ObjectListing>({ path: objectPath(container), style: 'swift', pageSize: this.pageSize, searchParams: { format: 'json', prefix: opts.prefix } }));
+  }
+  /** One level of a pseudo-folder tree (objects and `subdir` entries). */
+  listFolder(container: string, prefix: string, delimiter = '/'): Promise<Array<ObjectListing | SubdirListing>> {
+    return collect(this.http.paginate<ObjectListing | SubdirListing>({ path: objectPath(container), style: 'swift', pageSize: this.pageSize, searchParams: { format: 'json', prefix, delimiter } }));
+  }
+  async headObject(container: string, name: string): Promise<ObjectInfo> {
+    const res = await this.http.request({ method: 'HEAD', path: objectPath(container, name) });
+    return parseObjectHeaders(container, name, res.headers);
+  }
+  findObject(container: string, name: string): Promise<ObjectInfo | undefined> {
+    return orUndefinedIfNotFound(() => this.headObject(container, name));
+  }
+  /**
+   * Streams an object. For a large object, `manifest: true` returns the manifest itself
+   * (SLO: the JSON segment list; DLO: the empty manifest object) instead of the joined segments.
+   */
+  async getObject(container: string, name: string, opts: { manifest?: boolean; timeoutMs?: number } = {}): Promise<{ stream: Readable; info: ObjectInfo }> {
+    const { stream, headers } = await this.http.download({
+      path: objectPath(container, name),
+      searchParams: opts.manifest ? { 'multipart-manifest': 'get' } : undefined,
+      timeoutMs: opts.timeoutMs ?? 6 * 60 * 60_000,
+    });
+    return { stream, info: parseObjectHeaders(container, name, headers) };
+  }
+  /** Uploads an object from a stream (chunked when no length is given) or a small buffer. */
+  async putObject(container: string, name: string, body: Readable | Buffer | string, opts: PutObjectOptions = {}): Promise<{ etag?: string }> {
+    const res = await this.http.request({
+      method: 'PUT',
+      path: objectPath(container, name),
+      headers: objectHeaders(opts),
+      body,
+      retry: typeof body === 'string' || Buffer.isBuffer(body) ? undefined : false,
+      timeoutMs: opts.timeoutMs ?? 6 * 60 * 60_000,
+    });
+    const etag = header(res.headers, 'etag');
+    return etag === undefined ? {} : { etag: etag.replace(/"/g, '') };
+  }
+  /** Creates a DLO manifest: an empty object whose X-Object-Manifest names the segments. */
+  putDloManifest(container: string, name: string, segmentsPrefix: string, opts: Omit<PutObjectOptions, 'objectManifest'> = {}): Promise<{ etag?: string }> {
+    return this.putObject(container, name, Buffer.alloc(0), { ...opts, objectManifest: segmentsPrefix });
+  }
+  /** Creates an SLO manifest from already uploaded segments. */
+  async putSloManifest(container: string, name: string, segments: SloSegment[], opts: Omit<PutObjectOptions, 'objectManifest' | 'contentLength' | 'etag'> = {}): Promise<void> {
+    await this.http.request({
+      method: 'PUT',
+      path: objectPath(container, name),
+      searchParams: { 'multipart-manifest': 'put' },
+      headers: { ...objectHeaders(opts), 'content-type': opts.contentType ?? 'application/octet-stream' },
+      body: JSON.stringify(segments),
+    });
+  }
+  /** Reads an SLO manifest's segment list (small JSON, so it is parsed in memory). */
+  async getSloManifest(container: string, name: string): Promise<SloStoredSegment[]> {
+    const res = await this.http.request<unknown>({ path: objectPath(container, name), searchParams: { 'multipart-manifest': 'get' } });
+    const body = typeof res.body === 'string' ? (JSON.parse(res.body) as unknown) : Buffer.isBuffer(res.body) ? (JSON.parse(res.body.toString('utf8')) as unknown) : res.body;
+    if (!Array.isArray(body)) throw new Error(`${container}/${name} is not an SLO manifest`);
+    return body as SloStoredSegment[];
+  }
+  /** Replaces an object's metadata and content headers (Swift POST semantics: all or nothing). */
+  async updateObject(container: string, name: string, opts: Pick<PutObjectOptions, 'metadata' | 'contentType' | 'contentDisposition' | 'contentEncoding' | 'deleteAt' | 'deleteAfter'>): Promise<void> {
+    await this.http.request({ method: 'POST', path: objectPath(container, name), headers: objectHeaders(opts) });
+  }
+  /** Deletes an object; for an SLO manifest `withSegments` deletes its segments too. */
+  async deleteObject(container: string, name: string, opts: { withSegments?: boolean } = {}): Promise<void> {
+    await this.http.request({
+      method: 'DELETE',
+      path: objectPath(container, name),
+      searchParams: opts.withSegments ? { 'multipart-manifest': 'delete' } : undefined,
+    });
+  }
+}
+
+export function parseContainerHeaders(name: string, h: HeaderBag): ContainerInfo {
+  const metadata = metadataFrom(h, 'container');
+  const info: ContainerInfo = {
+    name,
+    objectCount: numberHeader(h, 'x-container-object-count') ?? 0,
+    bytesUsed: numberHeader(h, 'x-container-bytes-used') ?? 0,
+    metadata,
+  };
+  const set = <K extends keyof ContainerInfo>(key: K, value: ContainerInfo[K] | undefined) => {
+    if (value !== undefined) info[key] = value;
+  };
+  set('read', header(h, 'x-container-read'));
+  set('write', header(h, 'x-container-write'));
+  set('storagePolicy', header(h, 'x-storage-policy'));
+  set('versionsLocation', header(h, 'x-versions-location'));
+  set('historyLocation', header(h, 'x-history-location'));
+  const enabled = header(h, 'x-versions-enabled');
+  if (enabled !== undefined) info.versionsEnabled = enabled.toLowerCase() === 'true';
+  set('syncTo', header(h, 'x-container-sync-to'));
+  if (metadata['quota-bytes'] !== undefined) info.quotaBytes = Number(metadata['quota-bytes']);
+  if (metadata['quota-count'] !== undefined) info.quotaCount = Number(metadata['quota-count']);
+  return info;
+}
+
+export function parseObjectHeaders(container: string, name: string, h: HeaderBag): ObjectInfo {
+  const info: ObjectInfo = {
+    container,
+    name,
+    contentLength: numberHeader(h, 'content-length') ?? 0,
+    metadata: metadataFrom(h, 'object'),
+    staticLargeObject: (header(h, 'x-static-large-object') ?? '').toLowerCase() === 'true',
+  };
+  const set = <K extends keyof ObjectInfo>(key: K, value: ObjectInfo[K] | undefined) => {
+    if (value !== undefined) info[key] = value;
+  };
+  set('contentType', header(h, 'content-type'));
+  set('etag', header(h, 'etag')?.replace(/"/g, ''));
+  set('lastModified', header(h, 'last-modified'));
+  set('contentEncoding', header(h, 'content-encoding'));
+  set('contentDisposition', header(h, 'content-disposition'));
+  set('deleteAt', numberHeader(h, 'x-delete-at'));
+  set('objectManifest', header(h, 'x-object-manifest'));
+  set('symlinkTarget', header(h, 'x-symlink-target'));
+  return info;
+}
+
+function containerHeaders(s: ContainerSettings): Record<string, string> {
+  const metadata = { ...(s.metadata ?? {}) };
+  if (s.quotaBytes !== undefined) metadata['Quota-Bytes'] = String(s.quotaBytes);
+  if (s.quotaCount !== undefined) metadata['Quota-Count'] = String(s.quotaCount);
+  const out = metadataHeaders('container', metadata, s.removeMetadata);
+  if (s.read !== undefined) out['X-Container-Read'] = encodeHeaderValue(s.read);
+  if (s.write !== undefined) out['X-Container-Write'] = encodeHeaderValue(s.write);
+  if (s.storagePolicy !== undefined) out['X-Storage-Policy'] = s.storagePolicy;
+  if (s.versionsLocation !== undefined) out['X-Versions-Location'] = encodeHeaderValue(s.versionsLocation);
+  if (s.historyLocation !== undefined) out['X-History-Location'] = encodeHeaderValue(s.historyLocation);
+  if (s.versionsEnabled !== undefined) out['X-Versions-Enabled'] = String(s.versionsEnabled);
+  return out;
+}
+
+function objectHeaders(o: PutObjectOptions): Record<string, string> {
+  const out = metadataHeaders('object', o.metadata);
+  if (o.contentType !== undefined) out['Content-Type'] = o.contentType;
+  if (o.contentEncoding !== undefined) out['Content-Encoding'] = o.contentEncoding;
+  if (o.contentDisposition !== undefined) out['Content-Disposition'] = encodeHeaderValue(o.contentDisposition);
+  if (o.contentLength !== undefined) out['Content-Length'] = String(o.contentLength);
+  if (o.etag !== undefined) out['ETag'] = o.etag;
+  if (o.deleteAt !== undefined) out['X-Delete-At'] = String(o.deleteAt);
+  if (o.deleteAfter !== undefined) out['X-Delete-After'] = String(o.deleteAfter);
+  if (o.objectManifest !== undefined) out['X-Object-Manifest'] = encodeHeaderValue(o.objectManifest);
+  return out;
+}
