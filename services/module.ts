@@ -4,6 +4,7 @@
 import type { ResourceKind } from '../src/model/kinds.js';
 import type { ResourceRecord, SkippedKind } from '../src/model/resource.js';
 import type { ServiceType, Session } from '../src/openstack/types.js';
+import type { ExportDataHook } from './data-export.js';
 
 export interface InventoryContext {
   session: Session;
@@ -31,4 +32,9 @@ export interface ServiceModule {
   kinds: ResourceKind[];
   /** Discover the project's resources with every field a restore needs and their references. */
   inventory(ctx: InventoryContext): Promise<InventoryResult>;
+  /**
+   * Optional: turns inventory records whose resources carry bytes (images, volumes, server
+   * disks, objects) into export jobs for the backup runner (see services/data-export.ts).
+   */
+  exportData?: ExportDataHook;
 }

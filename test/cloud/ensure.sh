@@ -22,4 +22,11 @@ if [ ! -s "$STATE/seed/manifest.txt" ]; then
     exit 1
   fi
 fi
+if [ ! -f "$STATE/seed/permafrost-extra.done" ]; then
+  if ! "${sudo_cmd[@]}" "$here/seed-extra.sh" "${args[@]}" > "/tmp/permafrost-cloud-seed-extra-${INSTANCE}.log" 2>&1; then
+    echo "extending the demo seed ($INSTANCE) failed; last lines of /tmp/permafrost-cloud-seed-extra-${INSTANCE}.log:" >&2
+    tail -25 "/tmp/permafrost-cloud-seed-extra-${INSTANCE}.log" >&2
+    exit 1
+  fi
+fi
 echo "local cloud ($INSTANCE) is up and seeded: clouds.yaml $STATE/clouds.yaml"

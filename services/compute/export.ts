@@ -1,0 +1,91 @@
+// Data export of servers. An image-backed server's root disk is captured with createImage (a
+// live snapshot; Nova quiesces the guest filesystems first when the server's image has
+// `hw_qemu_guest_agent=yes`) and the snapshot image is downloaded into the stream `server/<id>`.
+// A volume-backed server has no root disk of its own: its data is the data of its volumes,
+// exported by the volumes service — never a createImage there, which would only make more
+// volume snapshots.
+import type { ServiceClient } from '../../src/openstack/types.js';
+import type { DataExportContext, ExportDataHook } from '../data-export.js';
+import { seg } from '../common/api-path.js';
+import { isNotFound } from '../common/http-status.js';
+import { downloadImageInto, getImage, waitImageActive } from '../images/download-image.js';
+
+interface NovaServer {
+  id: string;
+  status: string;
+  image?: { id: string } | '' | null;
+}
+
+/** States in which Nova can snapshot a server. */
+const SNAPSHOTTABLE = ['ACTIVE', 'SHUTOFF', 'PAUSED', 'SUSPENDED'];
+
+type Capture = { mode: 'volumes' } | { mode: 'image'; imageId: string; quiesce: string };
+
+export const exportServerData: ExportDataHook = async (ctx, records) => {
+  const nova = await ctx.session.client('compute', { microversion: '2.79' });
+  const glance = await ctx.session.client('image');
+  return records
+    .filter((r) => r.kind === 'server')
+    .map((record) => {
+      let captured: Capture | undefined;
+      let captureError: Error | undefined;
+      return {
+        kind: 'server' as const,
+        id: record.id,
+        lane: 'disk' as const,
+        async capture() {
+          try {
+            captured = await captureServer(nova, glance, record.id, ctx);
+          } catch (err) {
+            captureError = err as Error;
+          }
+        },
+        async transfer() {
+          if (captureError) throw captureError;
+          if (!captured) throw new Error('internal: server transfer before capture');
+          if (captured.mode === 'volumes') return { data: [], fields: { rootDiskData: 'volume-backed: data exported with its volumes' } };
+          ctx.progress.step('server', record.id, 'wait for snapshot image');
+          const image = await waitImageActive(glance, captured.imageId, ctx);
+          ctx.progress.step('server', record.id, 'download');
+          const ref = await downloadImageInto(glance, image, `server/${record.id}`, ctx);
+          await ctx.temporaries.release('image', captured.imageId);
+          return {
+            data: [ref],
+            fields: { rootDiskData: { diskFormat: image.disk_format ?? undefined, quiesce: captured.quiesce } },
+          };
+        },
+      };
+    });
+};
+
+async function captureServer(nova: ServiceClient, glance: ServiceClient, serverId: string, ctx: DataExportContext): Promise<Capture> {
+  let server: NovaServer;
+  try {
+    server = (await nova.request<{ server: NovaServer }>({ path: `/servers/${seg(serverId)}` })).body.server;
+  } catch (err) {
+    if (isNotFound(err)) throw new Error(`server ${serverId} disappeared during the backup`);
+    throw err;
+  }
+  const imageId = server.image && typeof server.image === 'object' ? server.image.id : undefined;
+  if (!imageId) return { mode: 'volumes' };
+  if (!SNAPSHOTTABLE.includes(server.status)) {
+    throw new Error(`server is in status "${server.status}": its root disk cannot be snapshotted (needs ${SNAPSHOTTABLE.join('/')})`);
+  }
+  const source = await getImage(glance, imageId).catch(() => undefined);
+  const agent = String(source?.hw_qemu_guest_agent ?? '').toLowerCase();
+  const quiesce = ['yes', 'true', '1'].includes(agent)
+    ? 'requested (image has hw_qemu_guest_agent=yes)'
+    : 'not available (the server image lacks hw_qemu_guest_agent=yes): crash-consistent';
+  ctx.progress.step('server', serverId, 'createImage');
+  const name = ctx.temporaries.nameFor(`server-${serverId}`);
+  const res = await nova.request<{ image_id?: string }>({
+    method: 'POST',
+    path: `/servers/${seg(serverId)}/action`,
+    json: { createImage: { name, metadata: ctx.temporaries.metadata() } },
+  });
+  const location = res.headers.location;
+  const created = res.body?.image_id ?? (typeof location === 'string' ? location.split('/').pop() : undefined);
+  if (!created) throw new Error('Nova accepted createImage but returned no image ID');
+  ctx.temporaries.track({ kind: 'image', id: created, name });
+  return { mode: 'image', imageId: created, quiesce };
+}

@@ -1,0 +1,72 @@
+// The sweeper: finds every permafrost temporary (snapshot, volume, image) left in a project by a
+// run that no longer exists — killed with SIGKILL, a lost host, a power cut — and deletes them in
+// dependency order. `permafrost cleanup` runs it, and so does the start of every backup.
+import type { Session } from '../openstack/types.js';
+import type { TemporaryKind, TemporaryResource } from '../../services/data-export.js';
+import { versionedPath } from '../../services/common/api-path.js';
+import { BackupTemporaries, type ReleaseFailure } from './temporaries.js';
+import { backupIdOfName, ownerIsAlive } from './temporary-naming.js';
+
+export interface FoundTemporary extends TemporaryResource {
+  backupId: string;
+  status?: string;
+  meta?: Record<string, unknown>;
+}
+
+export interface SweepResult {
+  deleted: FoundTemporary[];
+  /** Temporaries of runs that are still alive on this host (left alone). */
+  inUse: FoundTemporary[];
+  failures: ReleaseFailure[];
+}
+
+/** Lists the permafrost temporaries of the session's project. */
+export async function findTemporaries(session: Session, projectId: string): Promise<FoundTemporary[]> {
+  const found: FoundTemporary[] = [];
+  if (session.hasService('image')) {
+    const glance = await session.client('image');
+    for await (const img of glance.paginate<Record<string, unknown>>({
+      path: versionedPath(glance, '/v2', '/images'),
+      searchParams: { owner: projectId },
+      itemsKey: 'images',
+      style: 'glance',
+    })) {
+      add(found, 'image', img, img);
+    }
+  }
+  if (session.hasService('volumev3')) {
+    const cinder = await session.client('volumev3');
+    for await (const vol of cinder.paginate<Record<string, unknown>>({ path: '/volumes/detail', itemsKey: 'volumes' })) {
+      add(found, 'volume', vol, vol.metadata as Record<string, unknown> | undefined);
+    }
+    for await (const snap of cinder.paginate<Record<string, unknown>>({ path: '/snapshots/detail', itemsKey: 'snapshots' })) {
+      add(found, 'volume_snapshot', snap, snap.metadata as Record<string, unknown> | undefined);
+    }
+  }
+  return found;
+}
+
+function add(out: FoundTemporary[], kind: TemporaryKind, item: Record<string, unknown>, meta: Record<string, unknown> | undefined): void {
+  const name = typeof item.name === 'string' ? item.name : '';
+  const backupId = backupIdOfName(name);
+  if (!backupId) return;
+  out.push({ kind, id: String(item.id), name, backupId, status: item.status as string | undefined, meta });
+}
+
+/**
+ * Deletes the leftovers of dead runs. Temporaries of one backup share its owner metadata; an
+ * image created by upload-to-image may lack it, so liveness is decided per backup ID from any
+ * of its temporaries that carries it.
+ */
+export async function sweepTemporaries(session: Session, projectId: string): Promise<SweepResult> {
+  const found = await findTemporaries(session, projectId);
+  const alive = new Set<string>();
+  for (const t of found) if (ownerIsAlive(t.meta)) alive.add(t.backupId);
+  const inUse = found.filter((t) => alive.has(t.backupId));
+  const leftovers = found.filter((t) => !alive.has(t.backupId));
+  const tracker = new BackupTemporaries(session, 'sweep');
+  for (const t of leftovers) tracker.track({ kind: t.kind, id: t.id, name: t.name });
+  const failures = await tracker.releaseAll();
+  const failed = new Set(failures.map((f) => `${f.resource.kind}:${f.resource.id}`));
+  return { deleted: leftovers.filter((t) => !failed.has(`${t.kind}:${t.id}`)), inUse, failures };
+}

@@ -1,0 +1,80 @@
+// Deletes one temporary resource for good: waits until the cloud lets it be deleted (a volume
+// that is still `creating` or `uploading` cannot be), deletes it, and waits until it is gone, so
+// that the next one in the order (image → volume from snapshot → snapshot) is free to go.
+import type { Session } from '../openstack/types.js';
+import type { TemporaryResource } from '../../services/data-export.js';
+import { waitForStatus } from '../../services/common/wait.js';
+import { httpStatusOf, isNotFound } from '../../services/common/http-status.js';
+import { versionedPath, seg } from '../../services/common/api-path.js';
+import { ExitCode, PermafrostError } from '../errors.js';
+
+/** Statuses from which Cinder accepts a delete. */
+const VOLUME_DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'];
+const SNAPSHOT_DELETABLE = ['available', 'error'];
+
+export interface DeleteOptions {
+  /** Time allowed to wait for a deletable state and then for the delete, ms (default 15 min). */
+  timeoutMs?: number;
+}
+
+export async function deleteTemporary(session: Session, res: TemporaryResource, opts: DeleteOptions = {}): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? 15 * 60_000;
+  switch (res.kind) {
+    case 'image':
+      return deleteImage(session, res.id);
+    case 'volume':
+      return deleteCinder(session, 'volumes', 'volume', res.id, VOLUME_DELETABLE, timeoutMs);
+    case 'volume_snapshot':
+      return deleteCinder(session, 'snapshots', 'snapshot', res.id, SNAPSHOT_DELETABLE, timeoutMs);
+  }
+}
+
+async function deleteImage(session: Session, id: string): Promise<void> {
+  const image = await session.client('image');
+  try {
+    await image.request({ method: 'DELETE', path: versionedPath(image, '/v2', `/images/${seg(id)}`) });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+async function deleteCinder(
+  session: Session,
+  collection: 'volumes' | 'snapshots',
+  key: 'volume' | 'snapshot',
+  id: string,
+  deletable: string[],
+  timeoutMs: number,
+): Promise<void> {
+  const cinder = await session.client('volumev3');
+  const path = `/${collection}/${seg(id)}`;
+  const get = async (): Promise<{ status: string } | undefined> => {
+    try {
+      const res = await cinder.request<Record<string, { status: string }>>({ path });
+      return res.body[key];
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  };
+  const what = `temporary ${key} ${id}`;
+  const current = await waitForStatus({ what, get, status: (v) => v.status, target: [...deletable, 'deleting'], failure: [], timeoutMs, untilGone: false }).catch(
+    (err: unknown) => {
+      if (err instanceof PermafrostError && err.exitCode === ExitCode.notFound) return undefined; // gone meanwhile
+      throw err;
+    },
+  );
+  if (current === undefined) return;
+  if (current.status !== 'deleting') {
+    try {
+      await cinder.request({ method: 'DELETE', path });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      // 400/409: the state changed under us (e.g. back to uploading); one more wait, then retry once
+      if (httpStatusOf(err) !== 400 && httpStatusOf(err) !== 409) throw err;
+      await waitForStatus({ what, get, status: (v) => v.status, target: deletable, failure: [], timeoutMs });
+      await cinder.request({ method: 'DELETE', path, okStatus: [202, 404] });
+    }
+  }
+  await waitForStatus({ what, get, status: (v) => v.status, target: [], failure: ['error_deleting'], timeoutMs, untilGone: true });
+}
