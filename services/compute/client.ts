@@ -4,7 +4,7 @@
 // create, 2.55 flavor descriptions, 2.61 extra specs in flavor details, 2.64 server-group
 // `policy`/`rules`, 2.71 server groups in server details, 2.73 lock reasons, 2.79
 // delete_on_termination of attachments, 2.89 attachment IDs, 2.93 rebuild of volume-backed servers.
-import type { ServiceClient } from '../../src/openstack/types.js';
+import type { ServiceClient, Session } from '../../src/openstack/types.js';
 import { collect } from '../common/limit.js';
 import { seg } from '../common/api-path.js';
 import { orUndefinedIfNotFound } from '../common/http-status.js';
@@ -184,6 +184,11 @@ export class ComputeClient {
     readonly http: ServiceClient,
     private readonly pageSize?: number,
   ) {}
+
+  /** Client on the session's compute endpoint with the microversion this client is written for. */
+  static async open(session: Session, pageSize?: number): Promise<ComputeClient> {
+    return new ComputeClient(await session.client('compute', { microversion: COMPUTE_MICROVERSION, minMicroversion: COMPUTE_MIN_MICROVERSION }), pageSize);
+  }
 
   private list<T>(path: string, itemsKey: string, searchParams?: Record<string, string | number | boolean | undefined>, pageSize = this.pageSize): Promise<T[]> {
     return collect(this.http.paginate<T>({ path, itemsKey, searchParams, pageSize, style: 'links' }));

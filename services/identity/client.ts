@@ -2,7 +2,7 @@
 // (projects, users, groups and memberships, roles and role assignments, application
 // credentials, domains). Keystone lists are unpaged by default (optionally `truncated`); the
 // session's paginate helper handles both forms.
-import type { ServiceClient } from '../../src/openstack/types.js';
+import type { ServiceClient, Session } from '../../src/openstack/types.js';
 import { collect } from '../common/limit.js';
 import { seg, versionedPath } from '../common/api-path.js';
 import { orUndefinedIfNotFound } from '../common/http-status.js';
@@ -123,6 +123,11 @@ export class IdentityClient {
     readonly http: ServiceClient,
     private readonly pageSize?: number,
   ) {}
+
+  /** Client on the session's identity endpoint; `pageSize` applies to every list call. */
+  static async open(session: Session, pageSize?: number): Promise<IdentityClient> {
+    return new IdentityClient(await session.client('identity'), pageSize);
+  }
 
   private p(path: string): string {
     return versionedPath(this.http, '/v3', path);

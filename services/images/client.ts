@@ -1,7 +1,7 @@
 // Typed client for Glance v2: image metadata, data (streamed both ways, never buffered),
 // members, tags, JSON-patch property updates and (de)activation.
 import type { Readable } from 'node:stream';
-import type { ServiceClient } from '../../src/openstack/types.js';
+import type { ServiceClient, Session } from '../../src/openstack/types.js';
 import { collect } from '../common/limit.js';
 import { seg, versionedPath } from '../common/api-path.js';
 import { orUndefinedIfNotFound } from '../common/http-status.js';
@@ -85,6 +85,10 @@ export class ImageClient {
     readonly http: ServiceClient,
     private readonly pageSize?: number,
   ) {}
+
+  static async open(session: Session, pageSize?: number): Promise<ImageClient> {
+    return new ImageClient(await session.client('image'), pageSize);
+  }
 
   private p(path: string): string {
     return versionedPath(this.http, '/v2', path);

@@ -2,7 +2,7 @@
 // routers (interfaces, gateway, static routes), security groups and rules, floating IPs, QoS
 // policies and rules, extensions and availability zones. Neutron lists everything an admin can
 // see across projects, so callers filter by `project_id` when they mean one project.
-import type { ServiceClient } from '../../src/openstack/types.js';
+import type { ServiceClient, Session } from '../../src/openstack/types.js';
 import { collect } from '../common/limit.js';
 import { seg, versionedPath } from '../common/api-path.js';
 import { orUndefinedIfNotFound } from '../common/http-status.js';
@@ -194,6 +194,10 @@ export class NetworkClient {
     readonly http: ServiceClient,
     private readonly pageSize?: number,
   ) {}
+
+  static async open(session: Session, pageSize?: number): Promise<NetworkClient> {
+    return new NetworkClient(await session.client('network'), pageSize);
+  }
 
   private p(path: string): string {
     return versionedPath(this.http, '/v2.0', path);

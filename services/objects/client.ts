@@ -2,7 +2,7 @@
 // versioning, storage policy, quotas) and objects (metadata, content headers, expiry, SLO and
 // DLO large objects, unicode names, pseudo-folders). Object data is streamed both ways.
 import type { Readable } from 'node:stream';
-import type { ServiceClient } from '../../src/openstack/types.js';
+import type { ServiceClient, Session } from '../../src/openstack/types.js';
 import { collect } from '../common/limit.js';
 import { orUndefinedIfNotFound } from '../common/http-status.js';
 import { encodeHeaderValue, header, metadataFrom, metadataHeaders, numberHeader, type HeaderBag } from './headers.js';
@@ -131,6 +131,10 @@ export class ObjectClient {
     readonly http: ServiceClient,
     private readonly pageSize?: number,
   ) {}
+
+  static async open(session: Session, pageSize?: number): Promise<ObjectClient> {
+    return new ObjectClient(await session.client('object-store'), pageSize);
+  }
 
   // Account
   async getAccount(): Promise<AccountInfo> {

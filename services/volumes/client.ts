@@ -2,7 +2,7 @@
 // Nova (ComputeClient.attachVolume/detachVolume), as a tenant does it. Asks for up to 3.70:
 // 3.1 visibility/protected on upload-to-image, 3.27 attachment IDs, 3.63 volume_type_id in
 // volume details, 3.68 reimage.
-import type { ServiceClient } from '../../src/openstack/types.js';
+import type { ServiceClient, Session } from '../../src/openstack/types.js';
 import { ExitCode, PermafrostError } from '../../src/errors.js';
 import { collect } from '../common/limit.js';
 import { seg } from '../common/api-path.js';
@@ -118,6 +118,11 @@ export class VolumeClient {
     readonly http: ServiceClient,
     private readonly pageSize?: number,
   ) {}
+
+  /** Client on the session's block-storage endpoint with the microversion this client is written for. */
+  static async open(session: Session, pageSize?: number): Promise<VolumeClient> {
+    return new VolumeClient(await session.client('volumev3', { microversion: VOLUME_MICROVERSION, minMicroversion: VOLUME_MIN_MICROVERSION }), pageSize);
+  }
 
   private list<T>(path: string, itemsKey: string, searchParams?: Record<string, string | number | boolean | undefined>, pageSize = this.pageSize): Promise<T[]> {
     return collect(this.http.paginate<T>({ path, itemsKey, searchParams, pageSize, style: 'links' }));
