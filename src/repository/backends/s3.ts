@@ -1,0 +1,149 @@
+// S3-compatible backend: `s3://BUCKET/PREFIX[?endpoint=URL&region=R&path-style=true&page-size=N]`.
+// Works with AWS S3, MinIO, Ceph RGW and OpenStack Swift's s3api middleware (path-style).
+// Credentials and defaults come from the usual AWS variables (see s3-config.ts).
+//
+// A PUT of a whole object is atomic in S3 (readers see the old object, or the new one, never a
+// part), which is what Backend.put promises. Objects are sent in one PUT, so a single pack is
+// limited to S3's single-PUT maximum of 5 GiB (permafrost packs are far smaller: tens of MiB).
+import { ExitCode, PermafrostError } from '../../errors.js';
+import type { Backend } from '../types.js';
+import type { BackendFactory, BackendOptions } from './index.js';
+import { checkKey } from './object-store-keys.js';
+import { S3Client } from './s3-client.js';
+import { resolveS3Config, type S3Config } from './s3-config.js';
+import { parseListObjectsV2 } from './s3-xml.js';
+
+/** S3 rejects a single PUT above 5 GiB. */
+export const S3_MAX_OBJECT_SIZE = 5 * 1024 ** 3;
+
+export class S3Backend implements Backend {
+  readonly location: string;
+
+  private constructor(
+    private readonly cfg: S3Config,
+    private readonly client: S3Client,
+  ) {
+    this.location = client.location;
+  }
+
+  static async open(url: URL, opts: BackendOptions): Promise<S3Backend> {
+    const cfg = resolveS3Config(url, opts);
+    const client = new S3Client(cfg);
+    const backend = new S3Backend(cfg, client);
+    try {
+      await backend.ensureBucket(opts.create ?? false);
+    } catch (err) {
+      client.close();
+      throw err;
+    }
+    return backend;
+  }
+
+  /**
+   * Checks that the bucket exists and the credentials work (a one-key listing: unlike HEAD, its
+   * error body says *why* it failed), and creates the bucket for `repo init`.
+   */
+  private async ensureBucket(create: boolean): Promise<void> {
+    const res = await this.client.send({
+      method: 'GET',
+      query: { 'list-type': '2', 'max-keys': '1', prefix: this.cfg.prefix || undefined },
+      okStatus: [200, 404],
+    });
+    if (res.statusCode === 200) return;
+    if (!create) {
+      throw new PermafrostError(
+        `bucket ${this.cfg.bucket} does not exist at ${this.cfg.endpoint.origin}: check the URL, or create the ` +
+          `repository with \`permafrost repo init --repo ${this.location}\``,
+        ExitCode.repository,
+      );
+    }
+    // Outside us-east-1, AWS wants the region spelled out in the body.
+    const body =
+      this.cfg.region === 'us-east-1'
+        ? undefined
+        : Buffer.from(
+            `<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint>${this.cfg.region}</LocationConstraint></CreateBucketConfiguration>`,
+          );
+    await this.client.send({ method: 'PUT', body, okStatus: [200, 409] });
+  }
+
+  private objectName(key: string): string {
+    checkKey(key);
+    return this.cfg.prefix + key;
+  }
+
+  async put(key: string, data: Buffer): Promise<void> {
+    if (data.length > S3_MAX_OBJECT_SIZE) {
+      throw new PermafrostError(
+        `object ${key} is ${data.length} bytes, above S3's single-upload limit of 5 GiB: use a smaller pack size`,
+        ExitCode.usage,
+      );
+    }
+    await this.client.send({
+      method: 'PUT',
+      object: this.objectName(key),
+      body: data,
+      headers: { 'Content-Type': 'application/octet-stream' },
+      okStatus: [200],
+    });
+  }
+
+  async get(key: string): Promise<Buffer> {
+    const res = await this.client.send({ method: 'GET', object: this.objectName(key), okStatus: [200] });
+    return res.body;
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    if (length <= 0) return Buffer.alloc(0);
+    const res = await this.client.send({
+      method: 'GET',
+      object: this.objectName(key),
+      headers: { Range: `bytes=${offset}-${offset + length - 1}` },
+      okStatus: [200, 206, 416],
+    });
+    // 416: the range starts past the end — like reading past EOF, nothing comes back.
+    if (res.statusCode === 416) return Buffer.alloc(0);
+    // 200: the server ignored the Range header and sent the whole object.
+    if (res.statusCode === 200) return res.body.subarray(offset, offset + length);
+    return res.body;
+  }
+
+  async stat(key: string): Promise<{ size: number } | undefined> {
+    const res = await this.client.send({ method: 'HEAD', object: this.objectName(key), okStatus: [200, 404] });
+    if (res.statusCode === 404) return undefined;
+    return { size: Number(res.headers['content-length'] ?? 0) };
+  }
+
+  async *list(prefix: string): AsyncIterable<{ key: string; size: number }> {
+    let token: string | undefined;
+    // Bounded by the listing itself: each page moves the continuation token forward.
+    for (;;) {
+      const res = await this.client.send({
+        method: 'GET',
+        query: {
+          'list-type': '2',
+          prefix: this.cfg.prefix + prefix || undefined,
+          'max-keys': String(this.cfg.pageSize),
+          'continuation-token': token,
+        },
+        okStatus: [200],
+      });
+      const page = parseListObjectsV2(res.body.toString('utf8'));
+      for (const o of page.objects) {
+        if (o.key.startsWith(this.cfg.prefix)) yield { key: o.key.slice(this.cfg.prefix.length), size: o.size };
+      }
+      if (!page.nextToken || page.nextToken === token) return;
+      token = page.nextToken;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send({ method: 'DELETE', object: this.objectName(key), okStatus: [200, 204, 404] });
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}
+
+export const createBackend: BackendFactory = (url, opts) => S3Backend.open(url, opts);
