@@ -46,10 +46,12 @@ exists D server group show demo-group-aa || D server group create --policy soft-
 dc_log "extra: subnet pool, subnets, port, QoS"
 exists D subnet pool show demo-pool || D subnet pool create --pool-prefix 10.20.0.0/16 --default-prefix-length 26 \
   --description "demo subnet pool" demo-pool >/dev/null
-exists D subnet show demo-subnet-pool || D subnet create --network demo-net --subnet-pool demo-pool \
+# a network's subnets of one IP version must all come from the same pool: a second network
+exists D network show demo-net2 || D network create --mtu 1400 --description "demo network with pooled + IPv6 subnets" demo-net2 >/dev/null
+exists D subnet show demo-subnet-pool || D subnet create --network demo-net2 --subnet-pool demo-pool \
   --prefix-length 26 --no-dhcp demo-subnet-pool >/dev/null
-exists D subnet show demo-subnet-v6 || D subnet create --network demo-net --ip-version 6 --subnet-range fd00:10:10::/64 \
-  --ipv6-ra-mode slaac --ipv6-address-mode slaac --no-dhcp demo-subnet-v6 >/dev/null
+exists D subnet show demo-subnet-v6 || D subnet create --network demo-net2 --ip-version 6 --subnet-range fd00:10:10::/64 \
+  --ipv6-ra-mode slaac --ipv6-address-mode slaac demo-subnet-v6 >/dev/null
 exists D port show demo-port-extra || D port create --network demo-net --fixed-ip subnet=demo-subnet \
   --allowed-address ip-address=10.10.0.250 --security-group demo-sg --description "spare port" demo-port-extra >/dev/null
 if A extension show qos >/dev/null 2>&1; then
