@@ -158,7 +158,7 @@ export function normalizeCloud(src: CloudSource, input: unknown): CloudConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw configError(src, 'auth', `is missing: the cloud entry must be a mapping with an "auth" section`);
   }
-  const parsed = rawCloudSchema.safeParse(input);
+  const parsed = rawCloudSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.path.map(String).join('.') || '(cloud entry)';
