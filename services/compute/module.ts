@@ -7,18 +7,22 @@ import type { ServiceModule, InventoryContext, InventoryResult } from '../module
 import { InventoryCollector } from '../common/inventory-collector.js';
 import { mapLimit } from '../common/limit.js';
 import { errorMessage } from '../common/http-status.js';
+import { isCrossProject } from '../common/project-scope.js';
 import { ComputeClient, type Flavor, type Keypair } from './client.js';
 import { NetworkClient } from '../networks/client.js';
 import { IdentityClient } from '../identity/client.js';
 import { flavorRecord, keypairRecord, serverGroupRecord, serverGroupsByServer, serverRecord } from './records.js';
+import { computeRestore } from './restore.js';
 
 async function inventory(ctx: InventoryContext): Promise<InventoryResult> {
   const out = new InventoryCollector('Nova');
   const client = await ComputeClient.open(ctx.session, ctx.pageSize);
+  // An admin token of another project lists the target project with all_tenants + project_id.
+  const cross = isCrossProject(ctx);
   const [servers, flavors, groups, securityGroupsByName, keypairs] = await Promise.all([
-    out.kind('server', () => client.listServers()),
+    out.kind('server', () => client.listServers(cross ? { all_tenants: true, project_id: ctx.projectId } : {})),
     out.kind('flavor', () => client.listFlavors({ isPublic: 'all' })),
-    out.kind('server_group', () => client.listServerGroups()),
+    out.kind('server_group', () => client.listServerGroups({ allProjects: cross })),
     securityGroupNames(ctx),
     out.kind('keypair', () => keypairsOfProject(client, ctx, out)),
   ]);
@@ -113,4 +117,5 @@ export const serviceModule: ServiceModule = {
   serviceTypes: ['compute'],
   kinds: ['server', 'flavor', 'keypair', 'server_group'],
   inventory,
+  restore: computeRestore,
 };

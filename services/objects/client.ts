@@ -127,18 +127,39 @@ export function objectPath(container: string, name?: string): string {
 }
 
 export class ObjectClient {
+  /**
+   * @param accountUrl another account than the endpoint's (an admin or reseller admin working
+   * on another project's account); every path is then made absolute on it.
+   */
   constructor(
     readonly http: ServiceClient,
     private readonly pageSize?: number,
+    readonly accountUrl?: string,
   ) {}
 
-  static async open(session: Session, pageSize?: number): Promise<ObjectClient> {
-    return new ObjectClient(await session.client('object-store'), pageSize);
+  /**
+   * Client on the session's object-store endpoint. With `projectId` other than the session's
+   * project, the account URL is the endpoint's with the project ID swapped (`AUTH_<id>`).
+   */
+  static async open(session: Session, pageSize?: number, opts: { projectId?: string } = {}): Promise<ObjectClient> {
+    const http = await session.client('object-store');
+    const own = session.project?.id;
+    if (!opts.projectId || opts.projectId === own || !own) return new ObjectClient(http, pageSize);
+    const endpoint = http.endpoint.replace(/\/+$/, '');
+    if (!endpoint.endsWith(own)) {
+      throw new Error(`cannot derive the Swift account of project ${opts.projectId} from endpoint ${endpoint}`);
+    }
+    return new ObjectClient(http, pageSize, endpoint.slice(0, endpoint.length - own.length) + opts.projectId);
+  }
+
+  /** Path relative to the endpoint, or absolute on `accountUrl`. */
+  private at(path: string): string {
+    return this.accountUrl ? this.accountUrl + path : path;
   }
 
   // Account
   async getAccount(): Promise<AccountInfo> {
-    const res = await this.http.request({ method: 'HEAD', path: '' });
+    const res = await this.http.request({ method: 'HEAD', path: this.at('') });
     const h = res.headers;
     const info: AccountInfo = {
       containerCount: numberHeader(h, 'x-account-container-count') ?? 0,
@@ -151,15 +172,15 @@ export class ObjectClient {
     return info;
   }
   async updateAccountMetadata(metadata: Record<string, string>, remove: string[] = []): Promise<void> {
-    await this.http.request({ method: 'POST', path: '', headers: metadataHeaders('account', metadata, remove) });
+    await this.http.request({ method: 'POST', path: this.at(''), headers: metadataHeaders('account', metadata, remove) });
   }
 
   // Containers
   listContainers(opts: { prefix?: string } = {}): Promise<ContainerListing[]> {
-    return collect(this.http.paginate<ContainerListing>({ path: '', style: 'swift', pageSize: this.pageSize, searchParams: { format: 'json', prefix: opts.prefix } }));
+    return collect(this.http.paginate<ContainerListing>({ path: this.at(''), style: 'swift', pageSize: this.pageSize, searchParams: { format: 'json', prefix: opts.prefix } }));
   }
   async headContainer(name: string): Promise<ContainerInfo> {
-    const res = await this.http.request({ method: 'HEAD', path: objectPath(name) });
+    const res = await this.http.request({ method: 'HEAD', path: this.at(objectPath(name)) });
     return parseContainerHeaders(name, res.headers);
   }
   findContainer(name: string): Promise<ContainerInfo | undefined> {
@@ -167,26 +188,26 @@ export class ObjectClient {
   }
   /** Creates (or updates, PUT is idempotent) a container. */
   async createContainer(name: string, settings: ContainerSettings = {}): Promise<void> {
-    await this.http.request({ method: 'PUT', path: objectPath(name), headers: containerHeaders(settings) });
+    await this.http.request({ method: 'PUT', path: this.at(objectPath(name)), headers: containerHeaders(settings) });
   }
   async updateContainer(name: string, settings: ContainerSettings): Promise<void> {
-    await this.http.request({ method: 'POST', path: objectPath(name), headers: containerHeaders(settings) });
+    await this.http.request({ method: 'POST', path: this.at(objectPath(name)), headers: containerHeaders(settings) });
   }
   /** Deletes an empty container (409 when it still holds objects). */
   async deleteContainer(name: string): Promise<void> {
-    await this.http.request({ method: 'DELETE', path: objectPath(name) });
+    await this.http.request({ method: 'DELETE', path: this.at(objectPath(name)) });
   }
 
   // Objects
   listObjects(container: string, opts: { prefix?: string } = {}): Promise<ObjectListing[]> {
-    return collect(this.http.paginate<ObjectListing>({ path: objectPath(container), style: 'swift', pageSize: this.pageSize, searchParams: { format: 'json', prefix: opts.prefix } }));
+    return collect(this.http.paginate<ObjectListing>({ path: this.at(objectPath(container)), style: 'swift', pageSize: this.pageSize, searchParams: { format: 'json', prefix: opts.prefix } }));
   }
   /** One level of a pseudo-folder tree (objects and `subdir` entries). */
   listFolder(container: string, prefix: string, delimiter = '/'): Promise<Array<ObjectListing | SubdirListing>> {
-    return collect(this.http.paginate<ObjectListing | SubdirListing>({ path: objectPath(container), style: 'swift', pageSize: this.pageSize, searchParams: { format: 'json', prefix, delimiter } }));
+    return collect(this.http.paginate<ObjectListing | SubdirListing>({ path: this.at(objectPath(container)), style: 'swift', pageSize: this.pageSize, searchParams: { format: 'json', prefix, delimiter } }));
   }
   async headObject(container: string, name: string): Promise<ObjectInfo> {
-    const res = await this.http.request({ method: 'HEAD', path: objectPath(container, name) });
+    const res = await this.http.request({ method: 'HEAD', path: this.at(objectPath(container, name)) });
     return parseObjectHeaders(container, name, res.headers);
   }
   findObject(container: string, name: string): Promise<ObjectInfo | undefined> {
@@ -198,7 +219,7 @@ export class ObjectClient {
    */
   async getObject(container: string, name: string, opts: { manifest?: boolean; timeoutMs?: number } = {}): Promise<{ stream: Readable; info: ObjectInfo }> {
     const { stream, headers } = await this.http.download({
-      path: objectPath(container, name),
+      path: this.at(objectPath(container, name)),
       searchParams: opts.manifest ? { 'multipart-manifest': 'get' } : undefined,
       timeoutMs: opts.timeoutMs ?? 6 * 60 * 60_000,
     });
@@ -208,7 +229,7 @@ export class ObjectClient {
   async putObject(container: string, name: string, body: Readable | Buffer | string, opts: PutObjectOptions = {}): Promise<{ etag?: string }> {
     const res = await this.http.request({
       method: 'PUT',
-      path: objectPath(container, name),
+      path: this.at(objectPath(container, name)),
       headers: objectHeaders(opts),
       body,
       retry: typeof body === 'string' || Buffer.isBuffer(body) ? undefined : false,
@@ -225,7 +246,7 @@ export class ObjectClient {
   async putSloManifest(container: string, name: string, segments: SloSegment[], opts: Omit<PutObjectOptions, 'objectManifest' | 'contentLength' | 'etag'> = {}): Promise<void> {
     await this.http.request({
       method: 'PUT',
-      path: objectPath(container, name),
+      path: this.at(objectPath(container, name)),
       searchParams: { 'multipart-manifest': 'put' },
       headers: { ...objectHeaders(opts), 'content-type': opts.contentType ?? 'application/octet-stream' },
       body: JSON.stringify(segments),
@@ -233,20 +254,20 @@ export class ObjectClient {
   }
   /** Reads an SLO manifest's segment list (small JSON, so it is parsed in memory). */
   async getSloManifest(container: string, name: string): Promise<SloStoredSegment[]> {
-    const res = await this.http.request<unknown>({ path: objectPath(container, name), searchParams: { 'multipart-manifest': 'get' } });
+    const res = await this.http.request<unknown>({ path: this.at(objectPath(container, name)), searchParams: { 'multipart-manifest': 'get' } });
     const body = typeof res.body === 'string' ? (JSON.parse(res.body) as unknown) : Buffer.isBuffer(res.body) ? (JSON.parse(res.body.toString('utf8')) as unknown) : res.body;
     if (!Array.isArray(body)) throw new Error(`${container}/${name} is not an SLO manifest`);
     return body as SloStoredSegment[];
   }
   /** Replaces an object's metadata and content headers (Swift POST semantics: all or nothing). */
   async updateObject(container: string, name: string, opts: Pick<PutObjectOptions, 'metadata' | 'contentType' | 'contentDisposition' | 'contentEncoding' | 'deleteAt' | 'deleteAfter'>): Promise<void> {
-    await this.http.request({ method: 'POST', path: objectPath(container, name), headers: objectHeaders(opts) });
+    await this.http.request({ method: 'POST', path: this.at(objectPath(container, name)), headers: objectHeaders(opts) });
   }
   /** Deletes an object; for an SLO manifest `withSegments` deletes its segments too. */
   async deleteObject(container: string, name: string, opts: { withSegments?: boolean } = {}): Promise<void> {
     await this.http.request({
       method: 'DELETE',
-      path: objectPath(container, name),
+      path: this.at(objectPath(container, name)),
       searchParams: opts.withSegments ? { 'multipart-manifest': 'delete' } : undefined,
     });
   }

@@ -4,9 +4,11 @@
 import type { ServiceModule, InventoryContext, InventoryResult } from '../module.js';
 import { InventoryCollector } from '../common/inventory-collector.js';
 import { mapLimit } from '../common/limit.js';
-import { isNotFound } from '../common/http-status.js';
+import { isForbidden, isNotFound } from '../common/http-status.js';
+import { isCrossProject } from '../common/project-scope.js';
 import { ObjectClient, type ObjectInfo, type SloStoredSegment } from './client.js';
 import { containerRecord, objectRecord } from './records.js';
+import { objectRestore } from './restore.js';
 
 /** Requests in flight per container listing / object HEADs: Swift is shared with everyone. */
 const CONTAINER_PARALLELISM = 3;
@@ -14,9 +16,23 @@ const OBJECT_PARALLELISM = 8;
 
 async function inventory(ctx: InventoryContext): Promise<InventoryResult> {
   const out = new InventoryCollector('Swift');
-  const client = await ObjectClient.open(ctx.session, ctx.pageSize);
-  const containers = await out.kind('container', () => client.listContainers());
-  await mapLimit(containers ?? [], CONTAINER_PARALLELISM, async (listed) => {
+  const client = await ObjectClient.open(ctx.session, ctx.pageSize, { projectId: ctx.projectId });
+  let containers;
+  try {
+    containers = await client.listContainers();
+  } catch (err) {
+    if (isForbidden(err) && isCrossProject(ctx)) {
+      // Swift's keystoneauth grants an account to roles on its project (or ResellerAdmin), not to "admin" elsewhere.
+      const reason = "the project's Swift account needs a role on that project or the ResellerAdmin role (Swift answered 403)";
+      out.skip('container', reason);
+      out.skip('object', reason);
+      return out.result();
+    }
+    out.noteFailure('container', err);
+    out.noteFailure('object', err, 'containers could not be listed');
+    return out.result();
+  }
+  await mapLimit(containers, CONTAINER_PARALLELISM, async (listed) => {
     try {
       out.add(containerRecord(await client.headContainer(listed.name), ctx.projectId));
     } catch (err) {
@@ -52,4 +68,5 @@ export const serviceModule: ServiceModule = {
   serviceTypes: ['object-store'],
   kinds: ['container', 'object'],
   inventory,
+  restore: objectRestore,
 };

@@ -5,17 +5,20 @@
 import type { ServiceModule, InventoryContext, InventoryResult } from '../module.js';
 import { InventoryCollector } from '../common/inventory-collector.js';
 import { mapLimit } from '../common/limit.js';
+import { isCrossProject } from '../common/project-scope.js';
 import { VolumeClient, type VolumeType } from './client.js';
 import { snapshotRecord, volumeRecord, volumeTypeIdOf, volumeTypeRecord } from './records.js';
+import { volumeRestore } from './restore.js';
 
 async function inventory(ctx: InventoryContext): Promise<InventoryResult> {
   const out = new InventoryCollector('Cinder');
   const client = await VolumeClient.open(ctx.session, ctx.pageSize);
-  // The endpoint is bound to the project (…/v3/<project_id>): lists hold that project only;
-  // the project filter guards against admin tokens of policies that list more.
+  // The endpoint is bound to the token's project (…/v3/<project_id>); an admin token of another
+  // project lists the target with all_tenants + project_id. Results are filtered by project anyway.
+  const filter = isCrossProject(ctx) ? { all_tenants: true, project_id: ctx.projectId } : {};
   const [volumes, snapshots, types] = await Promise.all([
-    out.kind('volume', () => client.listVolumes()),
-    out.kind('volume_snapshot', () => client.listSnapshots()),
+    out.kind('volume', () => client.listVolumes(filter)),
+    out.kind('volume_snapshot', () => client.listSnapshots(filter)),
     out.kind('volume_type', () => client.listVolumeTypes({ isPublic: 'all' })),
   ]);
   const ownVolumes = (volumes ?? []).filter((v) => !v['os-vol-tenant-attr:tenant_id'] || v['os-vol-tenant-attr:tenant_id'] === ctx.projectId);
@@ -61,4 +64,5 @@ export const serviceModule: ServiceModule = {
   serviceTypes: ['volumev3'],
   kinds: ['volume', 'volume_snapshot', 'volume_type'],
   inventory,
+  restore: volumeRestore,
 };
