@@ -5,6 +5,7 @@ import type { ResourceKind } from '../src/model/kinds.js';
 import type { ResourceRecord, SkippedKind } from '../src/model/resource.js';
 import type { ServiceType, Session } from '../src/openstack/types.js';
 import type { ExportDataHook } from './data-export.js';
+import type { ServiceRestoreHooks } from './restore-hooks.js';
 
 export interface InventoryContext {
   session: Session;
@@ -37,4 +38,9 @@ export interface ServiceModule {
    * disks, objects) into export jobs for the backup runner (see services/data-export.ts).
    */
   exportData?: ExportDataHook;
+  /**
+   * Optional: recreates the module's kinds from snapshot records for the restore executor
+   * (see services/restore-hooks.ts); a kind without a restorer fails its restore steps.
+   */
+  restore?: ServiceRestoreHooks;
 }

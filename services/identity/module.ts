@@ -9,6 +9,7 @@ import { mapLimit } from '../common/limit.js';
 import { isForbidden } from '../common/http-status.js';
 import { IdentityClient, type RoleAssignment } from './client.js';
 import { applicationCredentialRecord, groupRecord, projectRecord, roleAssignmentRecord, roleRecord, userRecord } from './records.js';
+import { identityRestore } from './restore.js';
 
 async function inventory(ctx: InventoryContext): Promise<InventoryResult> {
   const out = new InventoryCollector('Keystone');
@@ -86,4 +87,5 @@ export const serviceModule: ServiceModule = {
   serviceTypes: ['identity'],
   kinds: ['project', 'user', 'group', 'role', 'role_assignment', 'application_credential'],
   inventory,
+  restore: identityRestore,
 };

@@ -7,6 +7,7 @@ import { InventoryCollector } from '../common/inventory-collector.js';
 import { mapLimit } from '../common/limit.js';
 import { ImageClient, type ImageMember } from './client.js';
 import { imageRecord } from './records.js';
+import { imageRestore } from './restore.js';
 
 async function inventory(ctx: InventoryContext): Promise<InventoryResult> {
   const out = new InventoryCollector('Glance');
@@ -30,4 +31,5 @@ export const serviceModule: ServiceModule = {
   serviceTypes: ['image'],
   kinds: ['image'],
   inventory,
+  restore: imageRestore,
 };

@@ -6,6 +6,7 @@ import type { ServiceModule, InventoryContext, InventoryResult } from '../module
 import { InventoryCollector } from '../common/inventory-collector.js';
 import { NetworkClient, type Network, type Port, type SecurityGroup, type Subnet } from './client.js';
 import { floatingIpRecord, networkRecord, portRecord, qosPolicyRecord, routerRecord, securityGroupRecord, securityGroupRuleRecord, subnetPoolRecord, subnetRecord, type NameIndex } from './records.js';
+import { networkRestore } from './restore.js';
 
 async function inventory(ctx: InventoryContext): Promise<InventoryResult> {
   const out = new InventoryCollector('Neutron');
@@ -71,4 +72,5 @@ export const serviceModule: ServiceModule = {
   serviceTypes: ['network'],
   kinds: ['network', 'subnet', 'subnet_pool', 'port', 'router', 'security_group', 'security_group_rule', 'floating_ip', 'qos_policy'],
   inventory,
+  restore: networkRestore,
 };

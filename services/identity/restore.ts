@@ -1,0 +1,108 @@
+// Recreates Keystone resources where the restoring identity may: users (never their passwords),
+// groups and memberships, role assignments on the target project. Creating the project itself
+// is done by the executor before any other step (everything else is scoped to it). Application
+// credentials cannot be restored: their secret was never in the backup.
+import { isConflict, isNotFound } from '../common/http-status.js';
+import { NotRestorableError, type KindRestorer, type RestoreContext, type ServiceRestoreHooks } from '../restore-hooks.js';
+import { IdentityClient } from './client.js';
+
+const keystone = (ctx: RestoreContext) => ctx.client('identity', (s) => IdentityClient.open(s));
+
+const user: KindRestorer = {
+  async findExisting(ctx, step) {
+    return (await (await keystone(ctx)).listUsers({ name: step.targetName ?? step.name }))[0]?.id;
+  },
+  async create(ctx, step) {
+    const f = ctx.record?.fields ?? {};
+    const made = await (await keystone(ctx)).createUser({
+      name: step.targetName ?? step.name,
+      ...(typeof f.email === 'string' ? { email: f.email } : {}),
+      ...(typeof f.description === 'string' ? { description: f.description } : {}),
+      enabled: f.enabled !== false,
+      ...(f.default_project_id ? { default_project_id: ctx.targetIdOf('project', String(f.default_project_id)) ?? ctx.projectId } : {}),
+    });
+    ctx.note(`user ${made.name}: created without a password (passwords are never backed up): set one with "openstack user set --password-prompt ${made.name}"`);
+    return { id: made.id, changed: { password: { to: '(none)', why: 'passwords are never backed up' } } };
+  },
+  async delete(ctx, _step, id) {
+    await (await keystone(ctx)).deleteUser(id).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  },
+};
+
+const group: KindRestorer = {
+  async findExisting(ctx, step) {
+    return (await (await keystone(ctx)).listGroups({ name: step.targetName ?? step.name }))[0]?.id;
+  },
+  async create(ctx, step) {
+    const f = ctx.record?.fields ?? {};
+    const client = await keystone(ctx);
+    const made = await client.createGroup({ name: step.targetName ?? step.name, ...(typeof f.description === 'string' ? { description: f.description } : {}) });
+    const members = Array.isArray(f.members) ? (f.members as Array<{ id?: string }>) : [];
+    for (const m of members) {
+      const userId = m.id ? ctx.targetIdOf('user', m.id) : undefined;
+      if (userId) await client.addUserToGroup(made.id, userId);
+    }
+    return { id: made.id };
+  },
+  async delete(ctx, _step, id) {
+    await (await keystone(ctx)).deleteGroup(id).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  },
+};
+
+function assignmentParts(ctx: RestoreContext, what: string): { userId?: string; groupId?: string; roleId: string } {
+  const refs = ctx.record?.refs ?? [];
+  const userRef = refs.find((r) => r.kind === 'user');
+  const groupRef = refs.find((r) => r.kind === 'group');
+  const roleRef = refs.find((r) => r.kind === 'role');
+  if (!roleRef) throw new Error(`${what}: the snapshot names no role`);
+  return {
+    ...(userRef ? { userId: ctx.requireTargetId('user', userRef.id, what) } : {}),
+    ...(groupRef ? { groupId: ctx.requireTargetId('group', groupRef.id, what) } : {}),
+    roleId: ctx.requireTargetId('role', roleRef.id, what),
+  };
+}
+
+const roleAssignment: KindRestorer = {
+  async findExisting(ctx, step) {
+    const { userId, groupId, roleId } = assignmentParts(ctx, step.name);
+    const found = await (await keystone(ctx)).listRoleAssignments({ projectId: ctx.projectId, ...(userId ? { userId } : {}), ...(groupId ? { groupId } : {}), roleId });
+    return found.length > 0 ? `${ctx.projectId}/${userId ?? groupId}/${roleId}` : undefined;
+  },
+  async create(ctx, step) {
+    const { userId, groupId, roleId } = assignmentParts(ctx, step.name);
+    try {
+      await (await keystone(ctx)).grantProjectRole(ctx.projectId, { ...(userId ? { userId } : {}), ...(groupId ? { groupId } : {}) }, roleId);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+    return { id: `${ctx.projectId}/${userId ?? groupId}/${roleId}` };
+  },
+  async delete(ctx, _step, id) {
+    const [projectId, actor, roleId] = id.split('/');
+    const client = await keystone(ctx);
+    const asUser = await client.getUser(actor!).then(() => true).catch(() => false);
+    await client.revokeProjectRole(projectId!, asUser ? { userId: actor! } : { groupId: actor! }, roleId!).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  },
+};
+
+const applicationCredential: KindRestorer = {
+  async findExisting() {
+    return undefined;
+  },
+  async create(_ctx, step) {
+    throw new NotRestorableError(`application credential ${step.name}: its secret was never backed up; its owner creates a new one (openstack application credential create ${step.name})`);
+  },
+  async delete() {
+    // nothing was created
+  },
+};
+
+export const identityRestore: ServiceRestoreHooks = {
+  kinds: { user, group, role_assignment: roleAssignment, application_credential: applicationCredential },
+};
