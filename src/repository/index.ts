@@ -1,0 +1,129 @@
+// Public entry points of the repository: open an existing one (password → read/write, public key →
+// write-only) or create one.
+import crypto from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { ExitCode, PermafrostError } from '../errors.js';
+import { openBackend, type BackendOptions } from './backends/index.js';
+import { newConfig, readConfig, type RepoConfigOverrides } from './config.js';
+import { CONFIG_KEY, KEYS_PREFIX } from './format.js';
+import {
+  DEFAULT_SCRYPT,
+  generateMaster,
+  listSlots,
+  loadPublicKey,
+  makePassphraseSlot,
+  makePublicSlot,
+  saveRecipients,
+  unlockWithPassphrase,
+  unlockWithPublicKey,
+  type ScryptParams,
+} from './keys.js';
+import { PermafrostRepository } from './repository.js';
+
+export { PermafrostRepository } from './repository.js';
+export type { StartSnapshotOptions } from './repository.js';
+
+export interface OpenOptions {
+  password?: string;
+  passwordFile?: string;
+  /** Write-only host: path of the RSA public key file registered in the repository. */
+  publicKeyOnly?: string;
+  backend?: BackendOptions;
+}
+
+export interface InitOptions extends OpenOptions {
+  /** Also register this RSA public key (PEM file) for write-only hosts. */
+  publicKey?: string;
+  config?: RepoConfigOverrides;
+  scrypt?: ScryptParams;
+}
+
+export async function readPasswordFile(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new PermafrostError(`cannot read the password file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, ExitCode.config, { cause: err });
+  }
+  // One trailing newline is what editors and `echo` add; it is not part of the password.
+  return text.replace(/\r?\n$/, '');
+}
+
+/** The password from the options or the environment (PERMAFROST_PASSWORD, PERMAFROST_PASSWORD_FILE). */
+export async function resolvePassword(opts: OpenOptions): Promise<string | undefined> {
+  if (opts.password !== undefined) return opts.password;
+  if (opts.passwordFile) return readPasswordFile(opts.passwordFile);
+  if (process.env.PERMAFROST_PASSWORD !== undefined) return process.env.PERMAFROST_PASSWORD;
+  if (process.env.PERMAFROST_PASSWORD_FILE) return readPasswordFile(process.env.PERMAFROST_PASSWORD_FILE);
+  return undefined;
+}
+
+async function readPublicKeyFile(file: string): Promise<crypto.KeyObject> {
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new PermafrostError(`cannot read the public key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, ExitCode.config, { cause: err });
+  }
+  return loadPublicKey(pem, file);
+}
+
+export async function openRepository(url: string, opts: OpenOptions = {}): Promise<PermafrostRepository> {
+  const backend = await openBackend(url, opts.backend);
+  try {
+    const config = await readConfig(backend);
+    const slots = await listSlots(backend);
+    const publicKeyFile = opts.publicKeyOnly ?? (opts.password === undefined && !opts.passwordFile ? process.env.PERMAFROST_PUBLIC_KEY_FILE : undefined);
+    const password = publicKeyFile && opts.password === undefined && !opts.passwordFile ? undefined : await resolvePassword(opts);
+    if (password !== undefined) {
+      const { secrets } = unlockWithPassphrase(slots, password, backend.location);
+      return new PermafrostRepository(backend, config, secrets);
+    }
+    if (publicKeyFile) {
+      const pub = await readPublicKeyFile(publicKeyFile);
+      const { idKey } = unlockWithPublicKey(slots, pub, backend.location);
+      return new PermafrostRepository(backend, config, { idKey, readerPublicPem: '' });
+    }
+    throw new PermafrostError(
+      `no password for the repository at ${backend.location}: set PERMAFROST_PASSWORD, use --password-file FILE (or --public-key-only FILE on a write-only host)`,
+      ExitCode.repository,
+    );
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
+}
+
+export async function initRepository(url: string, opts: InitOptions = {}): Promise<PermafrostRepository> {
+  const password = await resolvePassword(opts);
+  if (password === undefined || password.length === 0) {
+    throw new PermafrostError('a new repository needs a password: set PERMAFROST_PASSWORD or use --password-file FILE', ExitCode.usage);
+  }
+  const userKey = opts.publicKey ? await readPublicKeyFile(opts.publicKey) : undefined;
+  const backend = await openBackend(url, { ...opts.backend, create: true });
+  try {
+    if (await backend.stat(CONFIG_KEY)) {
+      throw new PermafrostError(`${backend.location} already holds a permafrost repository: nothing was changed`, ExitCode.repository);
+    }
+    for await (const entry of backend.list(KEYS_PREFIX)) {
+      throw new PermafrostError(`${backend.location} is not empty (found ${entry.key}): init needs an empty location`, ExitCode.repository);
+    }
+    const config = newConfig(opts.config);
+    const { secrets, payload } = generateMaster();
+    const slot = makePassphraseSlot(password, payload, opts.scrypt ?? DEFAULT_SCRYPT);
+    await backend.put(`${KEYS_PREFIX}${slot.id}`, Buffer.from(JSON.stringify(slot, null, 2)));
+    const recipients = [crypto.createPublicKey(secrets.readerPublicPem)];
+    if (userKey) {
+      const pubSlot = makePublicSlot(userKey, secrets.idKey);
+      await backend.put(`${KEYS_PREFIX}${pubSlot.id}`, Buffer.from(JSON.stringify(pubSlot, null, 2)));
+      recipients.push(userKey);
+    }
+    await saveRecipients(backend, secrets.idKey, recipients);
+    // The config is written last: it is what makes the location a repository.
+    await backend.put(CONFIG_KEY, Buffer.from(JSON.stringify(config, null, 2)));
+    return new PermafrostRepository(backend, config, secrets);
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
+}

@@ -1,0 +1,116 @@
+// Repository locks (`locks/<id>`): shared for backups, exclusive for prune (and unlock checks).
+// A lock is stale when its process is gone (same host, pid no longer alive) or when it was not
+// refreshed for STALE_AFTER_MS; stale locks are ignored (and removed by `repo unlock`).
+// Protocol: write our lock, then list; if a conflicting live lock exists, remove ours and fail.
+import os from 'node:os';
+import { ExitCode, PermafrostError } from '../errors.js';
+import type { Backend } from './types.js';
+import { FORMAT_VERSION, LOCKS_PREFIX, randomId } from './format.js';
+
+export const REFRESH_EVERY_MS = 5 * 60 * 1000;
+export const STALE_AFTER_MS = 30 * 60 * 1000;
+
+export interface LockInfo {
+  version: number;
+  id: string;
+  exclusive: boolean;
+  hostname: string;
+  pid: number;
+  command: string;
+  time: string;
+  refreshed: string;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function isStale(lock: LockInfo, now = Date.now()): { stale: boolean; why?: string } {
+  if (lock.hostname === os.hostname() && !processAlive(lock.pid)) return { stale: true, why: `process ${lock.pid} on this host is gone` };
+  const age = now - Date.parse(lock.refreshed);
+  if (age > STALE_AFTER_MS) return { stale: true, why: `not refreshed for ${Math.round(age / 60000)} min` };
+  return { stale: false };
+}
+
+export async function listLocks(backend: Backend): Promise<LockInfo[]> {
+  const locks: LockInfo[] = [];
+  for await (const { key } of backend.list(LOCKS_PREFIX)) {
+    try {
+      locks.push(JSON.parse((await backend.get(key)).toString('utf8')) as LockInfo);
+    } catch {
+      /* vanished between list and get: released meanwhile */
+    }
+  }
+  return locks;
+}
+
+function describe(l: LockInfo): string {
+  return `${l.exclusive ? 'exclusive' : 'shared'} lock by "${l.command}" (pid ${l.pid} on ${l.hostname}, since ${l.time})`;
+}
+
+export class RepoLock {
+  private timer: NodeJS.Timeout | undefined;
+  private released = false;
+
+  private constructor(private readonly backend: Backend, readonly info: LockInfo) {}
+
+  static async acquire(backend: Backend, exclusive: boolean, command: string): Promise<RepoLock> {
+    const now = new Date().toISOString();
+    const info: LockInfo = {
+      version: FORMAT_VERSION,
+      id: randomId(16),
+      exclusive,
+      hostname: os.hostname(),
+      pid: process.pid,
+      command,
+      time: now,
+      refreshed: now,
+    };
+    const key = `${LOCKS_PREFIX}${info.id}`;
+    await backend.put(key, Buffer.from(JSON.stringify(info)));
+    const others = (await listLocks(backend)).filter((l) => l.id !== info.id && !isStale(l).stale);
+    const conflict = others.find((l) => exclusive || l.exclusive);
+    if (conflict) {
+      await backend.delete(key);
+      throw new PermafrostError(
+        `the repository ${backend.location} is locked: ${describe(conflict)}. Wait for it to finish; if that process is gone for good, run \`permafrost repo unlock --repo ${backend.location}\``,
+        ExitCode.repository,
+      );
+    }
+    const lock = new RepoLock(backend, info);
+    lock.timer = setInterval(() => void lock.refresh(), REFRESH_EVERY_MS);
+    lock.timer.unref();
+    return lock;
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.released) return;
+    this.info.refreshed = new Date().toISOString();
+    await this.backend.put(`${LOCKS_PREFIX}${this.info.id}`, Buffer.from(JSON.stringify(this.info))).catch(() => undefined);
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.backend.delete(`${LOCKS_PREFIX}${this.info.id}`);
+  }
+}
+
+/** Removes stale locks (or all, with `all`); returns what was removed. */
+export async function unlock(backend: Backend, all: boolean): Promise<{ removed: LockInfo[]; kept: LockInfo[] }> {
+  const removed: LockInfo[] = [];
+  const kept: LockInfo[] = [];
+  for (const l of await listLocks(backend)) {
+    if (all || isStale(l).stale) {
+      await backend.delete(`${LOCKS_PREFIX}${l.id}`);
+      removed.push(l);
+    } else kept.push(l);
+  }
+  return { removed, kept };
+}

@@ -1,0 +1,58 @@
+// Keyed hashes: chunk IDs are HMAC-SHA256 under a repository secret, so whoever stores the data
+// cannot confirm a guess about its content by hashing candidate plaintext.
+import crypto from 'node:crypto';
+import { isAllZero } from './zero-detect.js';
+
+/** Sub-block size of the block-incremental delta scheme. */
+export const BLOCK_SIZE = 4096;
+/** Bytes kept per block digest in stream maps (64 bits: a false "unchanged" has p = 2^-64). */
+export const BLOCK_HASH_BYTES = 8;
+
+/** HKDF-SHA256 sub-key derivation: one secret, independent keys per purpose. */
+export function deriveKey(secret: Buffer, purpose: string, length = 32): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', secret, Buffer.alloc(0), Buffer.from(`permafrost:${purpose}`), length));
+}
+
+/** Chunk ID of content-defined chunks, documents and maps: HMAC-SHA256(idKey, data). */
+export function plainChunkId(idKey: Buffer, data: Uint8Array): Buffer {
+  return crypto.createHmac('sha256', idKey).update(data).digest();
+}
+
+/**
+ * Per-4 KiB block digests of a fixed-size chunk: SHA-256 of each block, or 32 zero bytes for an
+ * all-zero block (no hashing: zero runs are free). The digests never leave the process unencrypted:
+ * stream maps keep an 8-byte prefix, encrypted under a key derived from the dedup key.
+ */
+export function blockDigests(data: Uint8Array): { digests: Buffer; zeroBlocks: number } {
+  const count = Math.ceil(data.length / BLOCK_SIZE);
+  const digests = Buffer.alloc(count * 32);
+  let zeroBlocks = 0;
+  for (let i = 0; i < count; i++) {
+    const block = data.subarray(i * BLOCK_SIZE, Math.min(data.length, (i + 1) * BLOCK_SIZE));
+    if (isAllZero(block)) {
+      zeroBlocks++;
+      continue;
+    }
+    digests.set(crypto.hash('sha256', block, 'buffer') as unknown as Buffer, i * 32);
+  }
+  return { digests, zeroBlocks };
+}
+
+/**
+ * Chunk ID of fixed-size chunks: HMAC over the block digests (a Merkle-style root), so the data
+ * is hashed once for both the chunk ID and the per-block delta digests.
+ */
+export function fixedChunkId(idKey: Buffer, length: number, digests: Buffer): Buffer {
+  const header = Buffer.alloc(9);
+  header.write('F', 0, 'latin1');
+  header.writeBigUInt64LE(BigInt(length), 1);
+  return crypto.createHmac('sha256', idKey).update(header).update(digests).digest();
+}
+
+/** Truncates 32-byte block digests to BLOCK_HASH_BYTES each, as stored in stream maps. */
+export function truncateDigests(digests: Buffer): Buffer {
+  const count = digests.length / 32;
+  const out = Buffer.alloc(count * BLOCK_HASH_BYTES);
+  for (let i = 0; i < count; i++) digests.copy(out, i * BLOCK_HASH_BYTES, i * 32, i * 32 + BLOCK_HASH_BYTES);
+  return out;
+}
