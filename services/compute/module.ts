@@ -13,6 +13,7 @@ import { NetworkClient } from '../networks/client.js';
 import { IdentityClient } from '../identity/client.js';
 import { flavorRecord, keypairRecord, serverGroupRecord, serverGroupsByServer, serverRecord } from './records.js';
 import { computeRestore } from './restore.js';
+import { exportServerData } from './export.js';
 
 async function inventory(ctx: InventoryContext): Promise<InventoryResult> {
   const out = new InventoryCollector('Nova');
@@ -117,5 +118,6 @@ export const serviceModule: ServiceModule = {
   serviceTypes: ['compute'],
   kinds: ['server', 'flavor', 'keypair', 'server_group'],
   inventory,
+  exportData: exportServerData,
   restore: computeRestore,
 };

@@ -8,6 +8,7 @@ import { mapLimit } from '../common/limit.js';
 import { ImageClient, type ImageMember } from './client.js';
 import { imageRecord } from './records.js';
 import { imageRestore } from './restore.js';
+import { exportImageData } from './export.js';
 
 async function inventory(ctx: InventoryContext): Promise<InventoryResult> {
   const out = new InventoryCollector('Glance');
@@ -31,5 +32,6 @@ export const serviceModule: ServiceModule = {
   serviceTypes: ['image'],
   kinds: ['image'],
   inventory,
+  exportData: exportImageData,
   restore: imageRestore,
 };

@@ -9,6 +9,7 @@ import { isCrossProject } from '../common/project-scope.js';
 import { ObjectClient, type ObjectInfo, type SloStoredSegment } from './client.js';
 import { containerRecord, objectRecord } from './records.js';
 import { objectRestore } from './restore.js';
+import { exportObjectData } from './export.js';
 
 /** Requests in flight per container listing / object HEADs: Swift is shared with everyone. */
 const CONTAINER_PARALLELISM = 3;
@@ -68,5 +69,6 @@ export const serviceModule: ServiceModule = {
   serviceTypes: ['object-store'],
   kinds: ['container', 'object'],
   inventory,
+  exportData: exportObjectData,
   restore: objectRestore,
 };

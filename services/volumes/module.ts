@@ -9,6 +9,7 @@ import { isCrossProject } from '../common/project-scope.js';
 import { VolumeClient, type VolumeType } from './client.js';
 import { snapshotRecord, volumeRecord, volumeTypeIdOf, volumeTypeRecord } from './records.js';
 import { volumeRestore } from './restore.js';
+import { exportVolumeData } from './export.js';
 
 async function inventory(ctx: InventoryContext): Promise<InventoryResult> {
   const out = new InventoryCollector('Cinder');
@@ -64,5 +65,6 @@ export const serviceModule: ServiceModule = {
   serviceTypes: ['volumev3'],
   kinds: ['volume', 'volume_snapshot', 'volume_type'],
   inventory,
+  exportData: exportVolumeData,
   restore: volumeRestore,
 };

@@ -23,8 +23,20 @@ import { BackupTemporaries } from './temporaries.js';
 import { TEMPORARY_PREFIX, newBackupId } from './temporary-naming.js';
 import { sweepTemporaries } from './sweep.js';
 
+export interface BackupTarget {
+  id: string;
+  name: string;
+  domainId?: string;
+}
+
 export interface ProjectBackupOptions {
+  /**
+   * Session used for every call. Normally scoped to `project`; an admin without a role on the
+   * project uses its own project's token with cross-project filters instead (temporaries are
+   * then created, and swept, in the admin's own project).
+   */
   session: Session;
+  project: BackupTarget;
   repository: Repository;
   /** Every loaded service module; `selected` limits which ones run. */
   modules: ServiceModule[];
@@ -50,14 +62,15 @@ export interface ProjectBackupResult {
 
 export async function backupProject(opts: ProjectBackupOptions): Promise<ProjectBackupResult> {
   const { session, repository: repo, reporter, signal } = opts;
-  const project = session.project;
-  if (!project) throw new PermafrostError('the session is not scoped to a project; pass --project NAME|ID', ExitCode.usage);
+  const project = opts.project;
+  const home = session.project;
+  if (!home) throw new PermafrostError('the session is not scoped to a project; pass --project NAME|ID', ExitCode.usage);
   const backupId = newBackupId();
   const startedAt = new Date().toISOString();
 
   // 1. leftovers of crashed runs go first, so they neither pile up nor land in the manifest
   try {
-    const swept = await sweepTemporaries(session, project.id);
+    const swept = await sweepTemporaries(session, home.id);
     reporter.emit({ event: 'sweep', projectId: project.id, deleted: swept.deleted.length, inUse: swept.inUse.length, failed: swept.failures.length });
   } catch (err) {
     reporter.emit({ event: 'sweep', projectId: project.id, deleted: 0, inUse: 0, failed: 0, error: messageOf(err) });
@@ -218,7 +231,7 @@ export async function backupProject(opts: ProjectBackupOptions): Promise<Project
     finishedAt: new Date().toISOString(),
     cloud: session.cloudName,
     ...(session.region ? { region: session.region } : {}),
-    project: { id: project.id, name: project.name, domainId: project.domainId },
+    project: { id: project.id, name: project.name, ...(project.domainId ? { domainId: project.domainId } : {}) },
     actor: { userId: session.userId, roles: session.roles },
     services,
     resources,

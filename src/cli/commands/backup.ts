@@ -1,0 +1,71 @@
+// `permafrost backup`: exports every resource of a project — metadata and data — into one
+// repository snapshot per project (see src/backup/ and docs/readme-parts/backup.md).
+import { Option, type Command } from 'commander';
+import { addCloudOptions, sessionFromOptions, type CloudCommandOptions } from '../../openstack/connect.js';
+import { selectServiceModules } from '../../../services/registry.js';
+import { openRepository } from '../../repository/index.js';
+import { listAllProjects } from '../../inventory/resolve-project.js';
+import { parseExclude } from '../../backup/exclude.js';
+import { parseUserTags } from '../../backup/tags.js';
+import { chooseReporter, JsonLinesReporter } from '../../backup/reporters.js';
+import { interruptOnSignals } from '../../backup/interrupt.js';
+import { runBackup } from '../../backup/run-backup.js';
+import { backupReportText } from '../../backup/report-text.js';
+
+interface BackupOptions extends CloudCommandOptions {
+  repo: string;
+  passwordFile?: string;
+  project?: string;
+  allProjects?: boolean;
+  services?: string;
+  exclude?: string[];
+  tag?: string[];
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('backup')
+    .description('back up every resource of a project (metadata and data) into the repository: one snapshot per project')
+    .addOption(new Option('--repo <url>', 'repository: file:///path or a path, swift://CONTAINER/PREFIX?cloud=NAME, s3://BUCKET/PREFIX').env('PERMAFROST_REPO').makeOptionMandatory())
+    .addOption(new Option('--password-file <file>', 'file holding the repository password (default: $PERMAFROST_PASSWORD)'))
+    .addOption(new Option('--project <name|id>', "project to back up (default: the cloud's project); another project needs a role on it or the admin role"))
+    .addOption(new Option('--all-projects', 'back up every project of the cloud, one snapshot each (admin)').conflicts('project'))
+    .addOption(new Option('--services <list>', 'comma-separated services to back up (default: all): identity,networks,images,volumes,compute,objects'))
+    .addOption(new Option('--exclude <kind:name>', 'leave out a resource and its data (NAME or ID, * as wildcard); repeatable').argParser(collect))
+    .addOption(new Option('--tag <key=value>', 'label the snapshot; repeatable').argParser(collect))
+    .addOption(new Option('--json', 'structured events, one JSON object per line on stdout, ending with the report'));
+  addCloudOptions(cmd).action(async (_opts: BackupOptions, command: Command) => {
+    process.exitCode = await runBackupCommand(command.optsWithGlobals<BackupOptions>());
+  });
+}
+
+async function runBackupCommand(opts: BackupOptions): Promise<number> {
+  // validate everything the user typed before touching the cloud or the repository
+  const excludes = (opts.exclude ?? []).map(parseExclude);
+  const userTags = parseUserTags(opts.tag ?? []);
+  const names = opts.services?.split(',').map((s) => s.trim()).filter(Boolean);
+  const modules = await selectServiceModules(names);
+  const session = await sessionFromOptions(opts);
+  try {
+    const targets = opts.allProjects ? (await listAllProjects(session)).map((p) => p.id) : [opts.project];
+    const repository = await openRepository(opts.repo, { passwordFile: opts.passwordFile });
+    const reporter = chooseReporter({ json: Boolean(opts.json) });
+    const interrupt = interruptOnSignals();
+    try {
+      const result = await runBackup({ base: session, targets, repository, modules, excludes, userTags, reporter, signal: interrupt.signal });
+      reporter.close();
+      if (reporter instanceof JsonLinesReporter) reporter.write({ event: 'report', exitCode: result.exitCode, projects: result.projects });
+      else process.stdout.write(backupReportText(result));
+      return result.exitCode;
+    } finally {
+      reporter.close();
+      interrupt.dispose();
+      await repository.close();
+    }
+  } finally {
+    await session.close();
+  }
+}
