@@ -18,7 +18,6 @@ import {
   RetriesExhaustedError,
   TransientError,
   describeError,
-  isTransientNetworkError,
   isTransientStatus,
   withRetry,
   type RetryPolicy,
@@ -102,14 +101,12 @@ export class SwiftBackend implements Backend {
   private classify(what: string, err: unknown): unknown {
     if (err instanceof TransientError) return err;
     const status = statusOf(err);
-    if (status === undefined) {
-      if (isTransientNetworkError(err)) return err;
-      return err;
-    }
+    if (status === undefined) return err; // network errors: withRetry decides; others pass through
     // 422: Swift's MD5 of the received body differs from our ETag: damaged in transit, send again.
     if (isTransientStatus(status) || status === 422) return new TransientError(`HTTP ${status}`, status, { cause: err });
-    if (err instanceof PermafrostError) return err; // the access layer already explained it (401 after re-auth…)
     if (status === 401) {
+      // The access layer already re-authenticated once; its error names the cloud and the cause.
+      if (err instanceof PermafrostError) return err;
       return new PermafrostError(`${what}: authentication failed for cloud ${this.opts.cloud}; check its credentials`, ExitCode.auth, {
         cause: err,
       });
@@ -131,6 +128,7 @@ export class SwiftBackend implements Backend {
         { cause: err },
       );
     }
+    if (err instanceof PermafrostError) return err;
     return new PermafrostError(`${what}: unexpected answer from Swift (HTTP ${status}): ${describeError(err)}`, ExitCode.internal, {
       cause: err,
     });

@@ -1,10 +1,11 @@
-// A fault-injecting HTTP proxy on 127.0.0.1 for retry tests: it fails the next N requests (HTTP 503
-// or a connection reset) and forwards every other request unchanged to the real service behind it,
+// A fault-injecting HTTP proxy on 127.0.0.1 for retry tests: it fails the next N requests (HTTP 503,
+// HTTP 401 or a connection reset) and forwards every other request unchanged to the real service behind it,
 // so the backend under test still talks to the real Swift / S3 API.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FaultMode = '503' | 'reset';
+/** 503: overloaded; reset: connection dropped; 401: token rejected (as when it was revoked). */
+export type FaultMode = '503' | 'reset' | '401';
 
 export interface FlakyProxy {
   /** `http://127.0.0.1:PORT` */
@@ -33,8 +34,9 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
       // Drain the upload first, as a real overloaded proxy would, then refuse it.
       req.resume();
       req.on('end', () => {
-        res.writeHead(503, { 'Content-Type': 'text/plain', Connection: 'close' });
-        res.end('503 Service Unavailable (injected by the test proxy)');
+        const status = mode === '401' ? 401 : 503;
+        res.writeHead(status, { 'Content-Type': 'text/plain', Connection: 'close' });
+        res.end(`${status} (injected by the test proxy)`);
       });
       return;
     }

@@ -1,0 +1,124 @@
+// The S3 backend against the local cloud's Swift S3 API (s3api + s3token on 127.0.0.1:8080, EC2
+// credentials of the demo user), including retries through a fault-injecting proxy.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode, PermafrostError } from '../../src/errors.js';
+import { openBackend } from '../../src/repository/backends/index.js';
+import type { Backend } from '../../src/repository/types.js';
+import { backendContract } from './helpers/backend-contract.js';
+import { deleteDemoContainer } from './helpers/demo-container.js';
+import { createEc2Credentials, deleteEc2Credentials, type Ec2Credentials } from './helpers/ec2-credentials.js';
+import { startFlakyProxy, type FlakyProxy } from './helpers/flaky-proxy.js';
+
+const ENDPOINT = 'http://127.0.0.1:8080';
+const REGION = 'RegionOne';
+const bucket = `pf-test-s3-${randomBytes(4).toString('hex')}`;
+
+let creds: Ec2Credentials | undefined;
+let env: NodeJS.ProcessEnv;
+let backend: Backend;
+let proxy: FlakyProxy;
+
+async function failure(p: Promise<unknown>): Promise<PermafrostError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PermafrostError);
+  return err as PermafrostError;
+}
+
+beforeAll(async () => {
+  creds = createEc2Credentials();
+  env = { AWS_ACCESS_KEY_ID: creds.access, AWS_SECRET_ACCESS_KEY: creds.secret, AWS_ENDPOINT_URL: ENDPOINT, AWS_REGION: REGION };
+  backend = await openBackend(`s3://${bucket}/repo?page-size=3`, { env, create: true });
+  proxy = await startFlakyProxy(ENDPOINT);
+});
+
+afterAll(async () => {
+  await backend?.close();
+  await proxy?.close();
+  deleteDemoContainer(bucket);
+  deleteEc2Credentials(creds);
+});
+
+describe('S3 backend on the local Swift s3api', () => {
+  backendContract(() => backend);
+
+  it('takes endpoint, region and path style from the URL instead of the environment', async () => {
+    const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = env;
+    const b = await openBackend(`s3://${bucket}/repo?endpoint=${encodeURIComponent(ENDPOINT)}&region=${REGION}&path-style=true`, {
+      env: { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY },
+    });
+    await b.put('from-url', Buffer.from('u'));
+    expect((await backend.get('from-url')).toString()).toBe('u');
+    await b.delete('from-url');
+    await b.close();
+  });
+
+  it('keeps a repository under its prefix, apart from others in the same bucket', async () => {
+    const other = await openBackend(`s3://${bucket}/other-repo`, { env });
+    await other.put('config', Buffer.from('other'));
+    expect(await backend.stat('config')).toBeUndefined();
+    const keys: string[] = [];
+    for await (const o of other.list('')) keys.push(o.key);
+    expect(keys).toEqual(['config']);
+    await other.delete('config');
+    await other.close();
+  });
+
+  it('retries HTTP 503 answers and connection resets, then succeeds', async () => {
+    const b = await openBackend(`s3://${bucket}/repo?endpoint=${encodeURIComponent(proxy.url)}`, { env });
+    const data = randomBytes(300_000);
+    proxy.failNext(2, '503');
+    await b.put('retry/obj', data);
+    expect(proxy.stats.failed).toBe(2);
+    proxy.failNext(2, 'reset');
+    expect((await b.get('retry/obj')).equals(data)).toBe(true);
+    expect(proxy.stats.failed).toBe(4);
+    proxy.failNext(1, 'reset');
+    expect((await b.getRange('retry/obj', 1000, 10)).equals(data.subarray(1000, 1010))).toBe(true);
+    proxy.failNext(1, '503');
+    await b.delete('retry/obj');
+    expect(proxy.stats.failed).toBe(6);
+    expect(await backend.stat('retry/obj')).toBeUndefined();
+    await b.close();
+  });
+
+  it('gives up after the configured attempts with an "unreachable" error', async () => {
+    const b = await openBackend(`s3://${bucket}/repo?endpoint=${encodeURIComponent(proxy.url)}&retries=2`, { env });
+    proxy.failNext(10, '503');
+    const err = await failure(b.get('anything'));
+    expect(err.exitCode).toBe(ExitCode.unreachable);
+    expect(err.message).toMatch(/kept failing \(2 attempts; last: HTTP 503/);
+    proxy.failNext(0, '503');
+    await b.close();
+  });
+
+  it('refuses to start without credentials', async () => {
+    const err = await failure(openBackend(`s3://${bucket}/repo`, { env: { AWS_ENDPOINT_URL: ENDPOINT, AWS_REGION: REGION } }));
+    expect(err.exitCode).toBe(ExitCode.config);
+    expect(err.message).toMatch(/AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+  });
+
+  it('reports a wrong secret as an authentication error', async () => {
+    const err = await failure(openBackend(`s3://${bucket}/repo`, { env: { ...env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' } }));
+    expect(err.exitCode).toBe(ExitCode.auth);
+    expect(err.message).toMatch(/rejected the credentials/);
+    expect(err.message).not.toContain('not-the-secret');
+  });
+
+  it('reports a missing bucket and a wrong region clearly', async () => {
+    const missing = await failure(openBackend(`s3://${bucket}-missing/repo`, { env }));
+    expect(missing.exitCode).toBe(ExitCode.repository);
+    expect(missing.message).toMatch(/does not exist.*repo init/);
+    const region = await failure(openBackend(`s3://${bucket}/repo`, { env: { ...env, AWS_REGION: 'eu-west-9' } }));
+    expect(region.exitCode).toBe(ExitCode.config);
+    expect(region.message).toContain(`region=${REGION}`);
+  });
+
+  it('rejects unknown URL options', async () => {
+    const err = await failure(openBackend(`s3://${bucket}/repo?colud=x`, { env }));
+    expect(err.exitCode).toBe(ExitCode.config);
+  });
+});
