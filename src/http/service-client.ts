@@ -82,7 +82,10 @@ export class HttpServiceClient implements ServiceClient {
 
   /** Runs `call` with the current token; on a 401 re-authenticates once and runs it once more. */
   private async withToken<R>(opts: RequestOptions, call: (req: TransportRequest) => Promise<R>): Promise<R> {
-    const tokens = this.opts.tokens;
+    // A caller that brings its own X-Auth-Token (another user's token, a test of a bad token)
+    // gets exactly that: the session's token is not added and a 401 is final.
+    const ownToken = Object.keys(opts.headers ?? {}).some((h) => h.toLowerCase() === 'x-auth-token');
+    const tokens = ownToken ? undefined : this.opts.tokens;
     const token = tokens ? await tokens.token() : undefined;
     try {
       return await call(this.build(opts, token));
