@@ -83,6 +83,9 @@ export class Transport {
         ? { connect: req.timeoutMs, response: req.timeoutMs, socket: req.timeoutMs }
         : { request: req.timeoutMs },
       allowGetBody: false,
+      // A download is the stored bytes, byte for byte: a Swift object saved with
+      // `Content-Encoding: gzip` must reach the backup still gzipped (its etag is of those bytes).
+      ...(streaming ? { decompress: false } : {}),
     };
   }
 
