@@ -43,7 +43,8 @@ afterAll(async () => {
 });
 
 describe('S3 backend on the local Swift s3api', () => {
-  backendContract(() => backend);
+  // Swift's s3api answers 501 to conditional PUTs, so the S3 backend offers no putIfAbsent.
+  backendContract(() => backend, { putIfAbsent: false });
 
   it('takes endpoint, region and path style from the URL instead of the environment', async () => {
     const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = env;

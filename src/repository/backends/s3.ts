@@ -5,6 +5,8 @@
 // A PUT of a whole object is atomic in S3 (readers see the old object, or the new one, never a
 // part), which is what Backend.put promises. Objects are sent in one PUT, so a single pack is
 // limited to S3's single-PUT maximum of 5 GiB (permafrost packs are far smaller: tens of MiB).
+// There is no putIfAbsent: conditional PUTs (`If-None-Match: *`) are recent in AWS and refused
+// (501) by Swift's s3api, MinIO before 2024 and older Ceph, so callers cannot rely on them.
 import { ExitCode, PermafrostError } from '../../errors.js';
 import type { Backend } from '../types.js';
 import type { BackendFactory, BackendOptions } from './index.js';
