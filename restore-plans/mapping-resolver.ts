@@ -178,7 +178,7 @@ export function resolveMappings(
   // ---- snapshot records that may be matched to a target resource instead of created
   for (const record of records) {
     const kind = MAPPABLE[record.kind];
-    if (!kind || kind === 'network' || kind === 'subnet_pool' || kind === 'volume_type') continue;
+    if (!kind || kind === 'network' || kind === 'subnet_pool') continue;
     const d = demand(kind, record.name !== '' ? record.name : record.id, record.id, label(record));
     d.record = record;
     if (kind === 'flavor') d.spec = flavorSpecOf(record.fields);
@@ -246,7 +246,10 @@ function resolveOne(
     case 'subnet_pool':
       return resolveNamed(d, explicit, facts.subnetPools ?? [], 'subnet pool', fail, { allowDefault: false, createable: false });
     case 'volume_type':
-      return resolveNamed(d, explicit, facts.volumeTypes, 'volume type', fail, { allowDefault: true, createable: false });
+      return resolveNamed(d, explicit, facts.volumeTypes, 'volume type', fail, {
+        allowDefault: true,
+        createable: d.record !== undefined && isPrivate(d.record, 'os-volume-type-access:is_public', 'is_public'),
+      });
     case 'user':
       return resolveNamed(d, explicit, facts.users, 'user', fail, { allowDefault: false, createable: d.record !== undefined });
     case 'group':
@@ -282,7 +285,8 @@ function resolveFlavor(d: Demand, explicit: string | undefined, flavors: TargetF
       `same spec (${describeSpec(d.spec)})${others.length > 0 ? `; also matching: ${others.join(', ')}` : ''}`,
     );
   }
-  if (d.record) return undefined; // a project-private flavor of the snapshot: created
+  // a project-private flavor of the snapshot is created (admin); a public one is the cloud's, never created by a restore
+  if (d.record && isPrivate(d.record, 'os-flavor-access:is_public')) return undefined;
   fail(
     d,
     'unmapped-flavor',
@@ -409,6 +413,11 @@ function resolveNamed(
   if (opts.createable) return undefined; // in the snapshot: the planner creates it
   fail(d, `unmapped-${d.kind}`, `${what} ${d.key} does not exist in the target`, hint);
   return { to: null, by: 'unresolved' };
+}
+
+/** A flavor or volume type the project had private access to (so the restore may recreate it). */
+function isPrivate(record: ResourceRecord, ...flags: string[]): boolean {
+  return flags.some((flag) => record.fields[flag] === false);
 }
 
 function withNote(entry: MappingEntry, note: string | undefined): MappingEntry {

@@ -54,8 +54,9 @@ export function classifyReference(record: ResourceRecord, ref: ResourceRef, sour
       if (ref.kind === 'object') return 'informational';
       break;
     case 'image':
-      // instance_uuid / base_image_ref of a server snapshot: provenance, not a need
-      if (ref.kind === 'server' || ref.kind === 'volume') return 'informational';
+      // instance_uuid / base_image_ref / block_device_mapping of a server snapshot: provenance;
+      // the image's own bytes are what is restored
+      if (ref.kind === 'server' || ref.kind === 'volume' || ref.kind === 'volume_snapshot' || ref.kind === 'image') return 'informational';
       break;
     case 'keypair':
       if (ref.kind === 'user') return 'informational';

@@ -12,6 +12,9 @@ export interface NoteContext {
   networkIsRestored(oldNetworkId: string): boolean;
 }
 
+/** Server states the executor re-applies after boot. */
+const REAPPLIED_STATES: ReadonlySet<string> = new Set(['SHUTOFF', 'STOPPED', 'PAUSED', 'SUSPENDED', 'SHELVED', 'SHELVED_OFFLOADED']);
+
 const warn = (code: string, message: string): PlanNote => ({ level: 'warning', code, message });
 const info = (code: string, message: string): PlanNote => ({ level: 'info', code, message });
 
@@ -77,7 +80,9 @@ export function restoreNotesFor(record: ResourceRecord, ctx: NoteContext): PlanN
       const status = String(f.status ?? '');
       const vmState = String(f['OS-EXT-STS:vm_state'] ?? '').toLowerCase();
       const state = status !== 'ACTIVE' && status !== '' ? status : vmState !== '' && vmState !== 'active' ? vmState.toUpperCase() : '';
-      if (state !== '') notes.push(warn('server-state', `server was ${state}: it is booted, then put back into that state`));
+      if (REAPPLIED_STATES.has(state)) notes.push(warn('server-state', `server was ${state}: it is booted, then put back into that state`));
+      else if (state === 'ERROR') notes.push(warn('server-state', 'server was in ERROR at backup time: it is restored running (ACTIVE)'));
+      else if (state !== '') notes.push(info('server-state', `server was ${state} (in transition) at backup time: it is restored running (ACTIVE)`));
       if (f.locked === true) notes.push(warn('server-locked', 'server was locked: it is locked again after the restore (the lock reason is kept where the API allows)'));
       if (!('user_data' in f) && !('OS-EXT-SRV-ATTR:user_data' in f)) {
         notes.push(info('user-data', 'user data was not readable at backup time (admin-only on this cloud): the server is restored without it'));

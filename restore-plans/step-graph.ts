@@ -168,7 +168,8 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
         mapping: matched as PlanStep['mapping'],
         targetName: entry.to,
         ...(entry.toId ? { targetId: entry.toId } : {}),
-        notes: [...notes, ...(entry.note ? [{ level: 'info' as const, code: `mapped-by-${entry.by}`, message: entry.note }] : [])],
+        // what-cannot-be-recreated notes do not apply: the target's own resource is used
+        notes: entry.note ? [{ level: 'info' as const, code: `mapped-by-${entry.by}`, message: entry.note }] : [],
       });
     } else {
       const match = existing.find(record, (kind, key) => keyCounts.get(`${kind}:${key}`) ?? 0);
@@ -184,7 +185,8 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
         ...(decision.targetId ? { targetId: decision.targetId } : {}),
         ...(decision.update ? { update: decision.update } : {}),
         ...(decision.reason ? { reason: decision.reason } : {}),
-        notes: [...decision.notes, ...notes],
+        // notes about recreating apply only where something is created or overwritten
+        notes: [...decision.notes, ...(decision.action === 'create' || decision.action === 'update' ? notes : [])],
       });
       if (ADMIN_CREATE.has(record.kind) && step.action === 'create' && !facts.isAdmin) {
         errors.push({ code: 'needs-admin', stepId: step.id, message: `${label(record)} does not exist in the target and creating a ${record.kind} needs the admin role`, hint: `restore as admin, or map it to an existing one with --map ${record.kind}:${record.name}=<target ${record.kind}>` });
@@ -227,7 +229,7 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
         const from = getPath(record.fields, ref.field);
         // a field holding a name gets the target's name, a field holding the ID the target's ID
         const to = typeof from === 'string' && from !== ref.id ? entry.to : (entry.toId ?? entry.to);
-        if (from !== to) step.mappedFields[ref.field] = { from, to };
+        if (from !== undefined && from !== to) step.mappedFields[ref.field] = { from, to };
       }
       return mapStep.id;
     }
@@ -240,7 +242,7 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
     const step = steps.get(stepIdOf(record.kind, record.id))!;
     if (step.action === 'skip' && step.reason?.startsWith('created by Neutron')) continue;
     if (record.projectId !== undefined && !NOT_PROJECT_SCOPED.has(record.kind)) depend(step, projectStepId);
-    for (const ref of record.refs) {
+    for (const ref of [...record.refs, ...impliedRefs(record, byKey)]) {
       const role = classifyReference(record, ref, sourceProjectId);
       switch (role) {
         case 'dependency': {
@@ -268,8 +270,11 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
             const device = attachmentDevice(record, ref.id);
             attachments.set(`${ref.id}|${record.id}`, { server: ref.id, volume: record.id, ...(device ? { device } : {}) });
           } else if (record.kind === 'server' && ref.kind === 'volume') {
+            // `volume_attachments.0.volumeId` → the device is its sibling `volume_attachments.0.device`
+            const device = getPath(record.fields, ref.field.replace(/[^.]+$/, 'device'));
             const key = `${record.id}|${ref.id}`;
-            if (!attachments.has(key)) attachments.set(key, { server: record.id, volume: ref.id });
+            const known = attachments.get(key);
+            attachments.set(key, { server: record.id, volume: ref.id, ...(known?.device ? { device: known.device } : typeof device === 'string' ? { device } : {}) });
           }
           break;
         case 'association':
@@ -319,8 +324,20 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
       const value = record.fields[field];
       if (value === sourceProjectId && value !== targetProjectValue) step.mappedFields[field] = { from: value, to: targetProjectValue };
     }
+    // values the target assigns (`to: null`): said in the notes, shown as mapped by the fidelity report
     if (record.kind === 'floating_ip' && !input.sameCloud && typeof record.fields.floating_ip_address === 'string') {
       step.mappedFields.floating_ip_address = { from: record.fields.floating_ip_address, to: null };
+      if (typeof record.fields.fixed_ip_address === 'string') step.mappedFields.fixed_ip_address = { from: record.fields.fixed_ip_address, to: null };
+    }
+    if (record.kind === 'port' && !restoredNetworks.has(String(record.fields.network_id ?? ''))) {
+      step.mappedFields.mac_address = { from: record.fields.mac_address, to: null };
+      step.mappedFields.fixed_ips = { from: record.fields.fixed_ips, to: null };
+    }
+    if (record.kind === 'router' && getPath(record.fields, 'external_gateway_info.external_fixed_ips') !== undefined) {
+      step.mappedFields['external_gateway_info.external_fixed_ips'] = { from: getPath(record.fields, 'external_gateway_info.external_fixed_ips'), to: null };
+    }
+    if (record.kind === 'server' && !input.sameCloud && record.fields.addresses !== undefined) {
+      step.mappedFields.addresses = { from: record.fields.addresses, to: null };
     }
   }
 
@@ -478,9 +495,33 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
       if (record.kind === 'subnet' && ref.kind === 'network') own(id, parent, false);
       if (record.kind === 'object' && ref.kind === 'container') own(id, parent, false);
       if (record.kind === 'volume_snapshot' && ref.kind === 'volume') own(id, parent, false);
+      if (record.kind === 'server' && ref.kind === 'port') {
+        // the server names its interfaces: those ports are the server's
+        own(parent, id, true);
+        const server = steps.get(id);
+        if (server && record.status === 'ok') {
+          const ports = (server.params?.ports as string[] | undefined) ?? [];
+          if (!ports.includes(ref.id)) server.params = { ...(server.params ?? {}), ports: [...ports, ref.id].sort() };
+        }
+      }
     }
   }
   return { steps, owners, stepsOfRecord, errors };
+}
+
+/**
+ * References a port carries only in device_id/device_owner: the server using it, or the router
+ * whose interface it is. Inventories may not list them as references; the restore needs them.
+ */
+function impliedRefs(record: ResourceRecord, byKey: ReadonlyMap<string, ResourceRecord>): ResourceRef[] {
+  if (record.kind !== 'port') return [];
+  const deviceId = typeof record.fields.device_id === 'string' ? record.fields.device_id : '';
+  if (deviceId === '') return [];
+  const owner = String(record.fields.device_owner ?? '');
+  const kind: ResourceKind | undefined = isRouterInterfacePort(record) ? 'router' : owner.startsWith('compute:') ? 'server' : undefined;
+  if (!kind || !byKey.has(stepIdOf(kind, deviceId))) return [];
+  if (record.refs.some((ref) => ref.kind === kind && ref.id === deviceId)) return [];
+  return [{ kind, id: deviceId, field: 'device_id' }];
 }
 
 function subnetIdsOf(port: ResourceRecord): string[] {
