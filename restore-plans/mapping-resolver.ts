@@ -176,10 +176,17 @@ export function resolveMappings(
   }
 
   // ---- snapshot records that may be matched to a target resource instead of created
+  const referrers = new Map<string, string[]>();
+  for (const record of records) {
+    for (const ref of record.refs) referrers.set(`${ref.kind}:${ref.id}`, [...(referrers.get(`${ref.kind}:${ref.id}`) ?? []), label(record)]);
+  }
   for (const record of records) {
     const kind = MAPPABLE[record.kind];
     if (!kind || kind === 'network' || kind === 'subnet_pool') continue;
-    const d = demand(kind, record.name !== '' ? record.name : record.id, record.id, label(record));
+    // messages name who needs it (the servers of a flavor), or the record itself when nothing refers to it
+    const users = referrers.get(`${record.kind}:${record.id}`) ?? [label(record)];
+    const d = demand(kind, record.name !== '' ? record.name : record.id, record.id, users[0]!);
+    for (const user of users.slice(1)) d.users.add(user);
     d.record = record;
     if (kind === 'flavor') d.spec = flavorSpecOf(record.fields);
     recordMatches.set(`${record.kind}:${record.id}`, { kind, from: d.key });
