@@ -114,10 +114,18 @@ export class TimeoutError extends OpenStackHttpError {
   }
 }
 
+/** Node/OpenSSL error codes of certificate problems (self-signed, unknown CA, expired, wrong host). */
+export function isTlsErrorCode(code: string | undefined): boolean {
+  return code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_|ERR_TLS|ERR_SSL|EPROTO/.test(code);
+}
+
 export class UnreachableError extends OpenStackHttpError {
   readonly code?: string;
   constructor(info: HttpErrorInfo, code: string | undefined, options?: { cause?: unknown }) {
-    super(`cannot connect (${code ?? 'network error'})`, info, ExitCode.unreachable, 'check the endpoint URL (catalog or *_endpoint_override), the network and that the service runs', options);
+    const hint = isTlsErrorCode(code)
+      ? 'the TLS certificate is not trusted: give the CA bundle (cacert in clouds.yaml, OS_CACERT or --os-cacert), or --insecure if you accept the risk'
+      : 'check the endpoint URL (catalog or *_endpoint_override), the network and that the service runs';
+    super(`cannot connect (${code ?? 'network error'})`, info, ExitCode.unreachable, hint, options);
     this.name = 'UnreachableError';
     this.code = code;
   }
