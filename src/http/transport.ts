@@ -43,6 +43,9 @@ export interface TransportOptions {
   random?: () => number;
 }
 
+/** Bodies above this size are uploads: they get idle timeouts instead of one overall deadline. */
+const LARGE_BODY = 1024 * 1024;
+
 /** Largest error body read from a failed download (the rest is discarded). */
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -70,7 +73,10 @@ export class Transport {
     });
   }
 
-  private gotOptions(req: TransportRequest, streaming: boolean) {
+  private gotOptions(req: TransportRequest, streamingResponse: boolean) {
+    // Uploads of streams or large buffers may take long too: only silences count for them.
+    const bigBody = (req.body !== undefined && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) || (Buffer.isBuffer(req.body) && req.body.length > LARGE_BODY);
+    const streaming = streamingResponse || bigBody;
     return {
       method: req.method.toUpperCase() as Method,
       headers: req.headers,

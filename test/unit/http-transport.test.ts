@@ -2,7 +2,7 @@
 // connection resets, refused connections, timeouts, error bodies, streaming, 401 re-auth.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAgents } from '../../src/http/agents.js';
 import { ConflictError, NotFoundError, ServerError, TimeoutError, UnauthorizedError, UnreachableError, RateLimitedError } from '../../src/http/errors.js';
@@ -140,6 +140,25 @@ describe('retries', () => {
     expect(err).toBeInstanceOf(UnreachableError);
     expect((err as UnreachableError).code).toBe('ECONNREFUSED');
     expect((err as UnreachableError).exitCode).toBe(7);
+  });
+
+  it('an upload slower than the timeout overall but never silent that long succeeds', async () => {
+    handler = (q, res) => {
+      let size = 0;
+      q.on('data', (c: Buffer) => (size += c.length));
+      q.on('end', () => json(res, 201, { size }));
+    };
+    const body = Readable.from(
+      (async function* () {
+        for (let i = 0; i < 6; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          yield Buffer.alloc(1000, i);
+        }
+      })(),
+    );
+    const res = await transport.send(req('/upload', { method: 'PUT', body, timeoutMs: 400, okStatus: [201] }));
+    expect(JSON.parse(res.rawBody.toString())).toEqual({ size: 6000 });
+    expect(count).toBe(1);
   });
 
   it('times out with TimeoutError', async () => {
