@@ -3,12 +3,13 @@
 // the kind offers. A re-run after a crash finds what the crashed run created (no duplicates),
 // the planner recognises earlier restores (ExistingResource.sourceId), and the fidelity report
 // leaves the marker out of the comparison.
+// The names are the planner's (restore-plans/source-marker.ts): one definition for both sides.
 import type { ResourceRecord } from '../src/model/resource.js';
+import { RESTORE_METADATA_KEY, RESTORE_TAG_PREFIX, SOURCE_METADATA_KEY, SOURCE_TAG_PREFIX } from '../restore-plans/source-marker.js';
 
-export const RESTORE_TAG_PREFIX = 'pf-restore:';
-export const SOURCE_TAG_PREFIX = 'pf-source:';
-export const RESTORE_META_KEY = 'permafrost_restore';
-export const SOURCE_META_KEY = 'permafrost_source';
+export { RESTORE_TAG_PREFIX, SOURCE_TAG_PREFIX };
+export const RESTORE_META_KEY = RESTORE_METADATA_KEY;
+export const SOURCE_META_KEY = SOURCE_METADATA_KEY;
 /** Marks an image a restore made only to fill a volume or boot a server from. */
 export const TEMPORARY_META_KEY = 'permafrost_restore_temporary';
 
