@@ -34,6 +34,8 @@ export const rawCloudSchema = z.looseObject({
   region_name: z.string().optional(),
   regions: z.array(regionEntry).optional(),
   interface: z.enum(['public', 'internal', 'admin', 'publicURL', 'internalURL', 'adminURL']).optional(),
+  /** The old name of `interface`. */
+  endpoint_type: z.enum(['public', 'internal', 'admin', 'publicURL', 'internalURL', 'adminURL']).optional(),
   verify: z.union([z.boolean(), z.string()]).optional(),
   insecure: z.boolean().optional(),
   cacert: z.string().optional(),

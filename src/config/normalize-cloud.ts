@@ -181,7 +181,7 @@ export function normalizeCloud(src: CloudSource, input: unknown): CloudConfig {
     credentials,
     scope: scopeOf(raw, credentials),
     region: regionOf(raw),
-    interface: normalizeInterface(raw.interface),
+    interface: normalizeInterface(raw.interface ?? raw.endpoint_type),
     tls: tlsOf(raw),
     endpointOverrides: endpointOverridesOf(src, input as Record<string, unknown>),
     timeoutMs: raw.api_timeout ? Math.round(raw.api_timeout * 1000) : DEFAULT_TIMEOUT_MS,

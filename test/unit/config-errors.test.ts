@@ -141,6 +141,11 @@ describe('normalisation', () => {
     });
   });
 
+  it('accepts the old endpoint_type for interface', () => {
+    const c = cfg(`clouds:\n  foo:\n    endpoint_type: internalURL\n    auth: {auth_url: http://k/v3, username: u, password: pw-1}\n`);
+    expect(c.interface).toBe('internal');
+  });
+
   it('a numeric project name stays a name', () => {
     const c = cfg(`clouds:\n  foo:\n    auth: {auth_url: http://k/v3, username: u, password: 1234, project_name: 2024}\n`);
     expect(c.scope).toMatchObject({ name: '2024' });
