@@ -94,7 +94,7 @@ export function compareFidelity(snapshot: ResourceRecord, restored: Record<strin
       continue;
     }
     if (PROJECT_FIELDS.has(path)) {
-      report.mapped.push({ path, from: want, to: have });
+      if (!sameValue(want, have)) report.mapped.push({ path, from: want, to: have });
       continue;
     }
     if (!sameValue(want, have)) report.differences.push({ path, expected: want, actual: have });

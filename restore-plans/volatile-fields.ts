@@ -90,6 +90,8 @@ function matches(pattern: string, path: string): boolean {
 }
 
 export function isVolatileField(kind: ResourceKind, path: string): boolean {
+  // API links (self/bookmark URLs) sit at any depth (`image.links.0.href`) and name the endpoint
+  if (path.split('.').includes('links')) return true;
   return [...EVERY_KIND, ...(BY_KIND[kind] ?? [])].some((pattern) => matches(pattern, path));
 }
 
