@@ -83,6 +83,12 @@ export interface DataExportJob {
   size?: number;
   /** Point-in-time step (snapshot / createImage request), run for all jobs together. */
   capture?(): Promise<void>;
+  /**
+   * Captures run in ascending phases (default 0): a later phase starts once every capture of the
+   * earlier ones has finished. Servers (phase 1) follow volumes (phase 0): Nova refuses the
+   * assisted snapshot of an attached volume while it snapshots the server itself.
+   */
+  capturePhase?: number;
   /** Reads the data into the repository; throws to mark the resource failed (with the reason). */
   transfer(): Promise<DataExportResult>;
 }

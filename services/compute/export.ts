@@ -33,6 +33,7 @@ export const exportServerData: ExportDataHook = async (ctx, records) => {
         kind: 'server' as const,
         id: record.id,
         lane: 'disk' as const,
+        capturePhase: 1,
         async capture() {
           try {
             captured = await captureServer(nova, glance, record.id, ctx);

@@ -107,8 +107,12 @@ async function captureVolume(cinder: ServiceClient, volumeId: string, ctx: DataE
       path: '/snapshots',
       json: { snapshot: { volume_id: volumeId, force: true, name, description: 'temporary snapshot of a permafrost backup', metadata: ctx.temporaries.metadata() } },
     });
-    ctx.temporaries.track({ kind: 'volume_snapshot', id: res.body.snapshot.id, name });
-    return { mode: 'snapshot', snapshotId: res.body.snapshot.id, size: volume.size };
+    const snapshotId = res.body.snapshot.id;
+    ctx.temporaries.track({ kind: 'volume_snapshot', id: snapshotId, name });
+    // The capture ends when the snapshot exists: only then may the server be snapshotted
+    // (Nova refuses the assisted snapshot of an attached volume during its own createImage).
+    await waitSnapshotAvailable(cinder, volumeId, snapshotId, ctx);
+    return { mode: 'snapshot', snapshotId, size: volume.size };
   }
   if (volume.status === 'available') {
     ctx.progress.step('volume', volumeId, 'upload to image');
@@ -116,6 +120,19 @@ async function captureVolume(cinder: ServiceClient, volumeId: string, ctx: DataE
     return { mode: 'direct', imageId };
   }
   throw new Error(`volume is in status "${volume.status}": its data cannot be read (only available and in-use volumes can be exported)`);
+}
+
+async function waitSnapshotAvailable(cinder: ServiceClient, volumeId: string, snapshotId: string, ctx: DataExportContext): Promise<CinderSnapshot | undefined> {
+  ctx.progress.step('volume', volumeId, 'wait for snapshot');
+  return waitForStatus({
+    what: `temporary snapshot ${snapshotId} of volume ${volumeId}`,
+    get: () => getSnapshot(cinder, snapshotId),
+    status: (s) => s.status,
+    target: ['available'],
+    timeoutMs: 30 * 60_000,
+    intervalMs: 1000,
+    signal: ctx.signal,
+  });
 }
 
 /** snapshot → volume from snapshot → upload-to-image; returns the image and the clone. */
@@ -126,16 +143,7 @@ async function cloneAndUpload(
   size: number,
   ctx: DataExportContext,
 ): Promise<{ imageId: string; cloneId: string }> {
-  ctx.progress.step('volume', volumeId, 'wait for snapshot');
-  const snapshot = await waitForStatus({
-    what: `temporary snapshot ${snapshotId} of volume ${volumeId}`,
-    get: () => getSnapshot(cinder, snapshotId),
-    status: (s) => s.status,
-    target: ['available'],
-    timeoutMs: 30 * 60_000,
-    intervalMs: 2000,
-    signal: ctx.signal,
-  });
+  const snapshot = await waitSnapshotAvailable(cinder, volumeId, snapshotId, ctx);
   ctx.progress.step('volume', volumeId, 'volume from snapshot');
   const name = ctx.temporaries.nameFor(`clone-${volumeId}`);
   const res = await cinder.request<{ volume: CinderVolume }>({

@@ -75,7 +75,7 @@ export async function backupProject(opts: ProjectBackupOptions): Promise<Project
   } catch (err) {
     reporter.emit({ event: 'sweep', projectId: project.id, deleted: 0, inUse: 0, failed: 0, error: messageOf(err) });
   }
-  const parent = await findParentSnapshot(repo, project.id, session.cloudName);
+  const parent = await findParentSnapshot(repo, project.id);
   reporter.emit({ event: 'project-start', projectId: project.id, projectName: project.name, backupId, ...(parent ? { parent: parent.id } : {}) });
 
   // 2. inventory
@@ -179,10 +179,17 @@ export async function backupProject(opts: ProjectBackupOptions): Promise<Project
       const rec = current.get(`${j.kind}/${j.id}`);
       reporter.begin(j.kind, j.id, rec?.name ?? j.id, j.size);
     }
-    await mapLimit(capturing, opts.captureParallelism ?? 4, async (job) => {
-      if (signal.aborted) return;
-      await job.capture?.();
-    });
+    const phases = [...new Set(capturing.map((j) => j.capturePhase ?? 0))].sort((a, b) => a - b);
+    for (const phase of phases) {
+      await mapLimit(
+        capturing.filter((j) => (j.capturePhase ?? 0) === phase),
+        opts.captureParallelism ?? 4,
+        async (job) => {
+          if (signal.aborted) return;
+          await job.capture?.();
+        },
+      );
+    }
 
     // 6. transfers in two lanes
     const runJob = async (job: DataExportJob): Promise<void> => {
