@@ -8,6 +8,11 @@ import type { PlanNote } from './plan-schema.js';
 export interface NoteContext {
   /** Target is the same cloud as the source (same Keystone). */
   sameCloud: boolean;
+  /**
+   * Floating IP addresses can be asked for again: same cloud and the snapshot's own project
+   * (restoring after deletion). Into another project the source may still hold them.
+   */
+  keepsAddresses: boolean;
   /** Whether a network (old ID) is restored by this plan, i.e. owned by the target project. */
   networkIsRestored(oldNetworkId: string): boolean;
 }
@@ -34,9 +39,14 @@ export function restoreNotesFor(record: ResourceRecord, ctx: NoteContext): PlanN
     case 'floating_ip': {
       const address = f.floating_ip_address;
       notes.push(
-        ctx.sameCloud
+        ctx.keepsAddresses
           ? info('floating-ip-address', `the same address ${String(address)} is requested; if it is taken meanwhile, the restore fails for this step and says so`)
-          : warn('floating-ip-address', `floating IP ${String(address)} cannot be kept in another cloud: a new address is allocated from the mapped external network`),
+          : warn(
+              'floating-ip-address',
+              ctx.sameCloud
+                ? `floating IP ${String(address)} is not requested again (the source project may still hold it): a new address is allocated`
+                : `floating IP ${String(address)} cannot be kept in another cloud: a new address is allocated from the mapped external network`,
+            ),
       );
       break;
     }

@@ -66,7 +66,9 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
     if (key !== undefined) keyCounts.set(`${r.kind}:${key}`, (keyCounts.get(`${r.kind}:${key}`) ?? 0) + 1);
   }
   const restoredNetworks = new Set(records.filter((r) => r.kind === 'network' && r.status === 'ok').map((r) => r.id));
-  const targetProjectValue = input.targetProject.id ?? `(project ${input.targetProject.name})`;
+  const keepsAddresses = input.sameCloud && input.targetProject.id === sourceProjectId;
+  // a project created by this restore has no ID yet: null = "assigned by the target"
+  const targetProjectValue = input.targetProject.id ?? null;
 
   const own = (child: string, parent: string, essential: boolean) => {
     const list = owners.get(child) ?? [];
@@ -115,7 +117,7 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
   }
 
   function noteContext() {
-    return { sameCloud: input.sameCloud, networkIsRestored: (id: string) => restoredNetworks.has(id) };
+    return { sameCloud: input.sameCloud, keepsAddresses, networkIsRestored: (id: string) => restoredNetworks.has(id) };
   }
 
   // ---------------------------------------------------------------- map steps for outside references
@@ -325,9 +327,11 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
       if (value === sourceProjectId && value !== targetProjectValue) step.mappedFields[field] = { from: value, to: targetProjectValue };
     }
     // values the target assigns (`to: null`): said in the notes, shown as mapped by the fidelity report
-    if (record.kind === 'floating_ip' && !input.sameCloud && typeof record.fields.floating_ip_address === 'string') {
+    if (record.kind === 'floating_ip' && !keepsAddresses && typeof record.fields.floating_ip_address === 'string') {
       step.mappedFields.floating_ip_address = { from: record.fields.floating_ip_address, to: null };
-      if (typeof record.fields.fixed_ip_address === 'string') step.mappedFields.fixed_ip_address = { from: record.fields.fixed_ip_address, to: null };
+      step.params = { ...(step.params ?? {}), keepAddress: false };
+    } else if (record.kind === 'floating_ip') {
+      step.params = { ...(step.params ?? {}), keepAddress: true };
     }
     if (record.kind === 'port' && !restoredNetworks.has(String(record.fields.network_id ?? ''))) {
       step.mappedFields.mac_address = { from: record.fields.mac_address, to: null };
@@ -336,8 +340,8 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
     if (record.kind === 'router' && getPath(record.fields, 'external_gateway_info.external_fixed_ips') !== undefined) {
       step.mappedFields['external_gateway_info.external_fixed_ips'] = { from: getPath(record.fields, 'external_gateway_info.external_fixed_ips'), to: null };
     }
-    if (record.kind === 'server' && !input.sameCloud && record.fields.addresses !== undefined) {
-      step.mappedFields.addresses = { from: record.fields.addresses, to: null };
+    if (record.kind === 'server' && !keepsAddresses) {
+      for (const path of floatingAddressPaths(record.fields.addresses)) step.mappedFields[path] = { from: getPath(record.fields, path), to: null };
     }
   }
 
@@ -522,6 +526,19 @@ function impliedRefs(record: ResourceRecord, byKey: ReadonlyMap<string, Resource
   if (!kind || !byKey.has(stepIdOf(kind, deviceId))) return [];
   if (record.refs.some((ref) => ref.kind === kind && ref.id === deviceId)) return [];
   return [{ kind, id: deviceId, field: 'device_id' }];
+}
+
+/** `addresses.<network>.<i>.addr` of the floating entries in a server's address list. */
+function floatingAddressPaths(addresses: unknown): string[] {
+  if (addresses === null || typeof addresses !== 'object') return [];
+  const paths: string[] = [];
+  for (const [network, entries] of Object.entries(addresses as Record<string, unknown>)) {
+    if (!Array.isArray(entries) || network.includes('.')) continue;
+    entries.forEach((entry, i) => {
+      if ((entry as Record<string, unknown>)?.['OS-EXT-IPS:type'] === 'floating') paths.push(`addresses.${network}.${i}.addr`);
+    });
+  }
+  return paths;
 }
 
 function subnetIdsOf(port: ResourceRecord): string[] {

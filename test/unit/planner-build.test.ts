@@ -202,6 +202,36 @@ describe('buildPlan: into another cloud', () => {
   });
 });
 
+describe('buildPlan: addresses and projects', () => {
+  const manifest = loadDemoManifest();
+
+  it('asks for the same floating IP address only when restoring into the snapshot’s own project', () => {
+    const home = buildPlan(manifest, sameCloudFacts({ project: { name: 'demo', id: IDS.project, exists: true } }), { mode: 'in-place' });
+    expect(home.steps[`floating_ip:${IDS.fip}`]!.params).toEqual({ keepAddress: true });
+    expect(home.steps[`floating_ip:${IDS.fip}`]!.mappedFields.floating_ip_address).toBeUndefined();
+    const copy = buildPlan(manifest, sameCloudFacts());
+    const fip = copy.steps[`floating_ip:${IDS.fip}`]!;
+    expect(fip.params).toEqual({ keepAddress: false });
+    expect(fip.mappedFields.floating_ip_address).toEqual({ from: '172.24.4.198', to: null });
+    expect(fip.notes.find((n) => n.code === 'floating-ip-address')).toMatchObject({ level: 'warning', message: expect.stringContaining('source project may still hold it') });
+    expect(copy.steps[`server:${IDS.server}`]!.mappedFields['addresses.demo-net.1.addr']).toEqual({ from: '172.24.4.198', to: null });
+  });
+
+  it('a project that does not exist is created (admin) and its ID is left to the target', () => {
+    const facts = sameCloudFacts({ isAdmin: true, project: { name: 'demo-new', exists: false } });
+    const plan = buildPlan(manifest, facts);
+    expect(plan.steps[`project:${IDS.project}`]).toMatchObject({ action: 'create', targetName: 'demo-new', mappedFields: { name: { from: 'demo', to: 'demo-new' } } });
+    expect(plan.steps[`server:${IDS.server}`]!.mappedFields.tenant_id).toEqual({ from: IDS.project, to: null });
+    expect(plan.preflight.ok).toBe(true);
+    const asMember = buildPlan(manifest, { ...facts, isAdmin: false });
+    expect(asMember.preflight.errors.find((e) => e.code === 'needs-admin' && e.stepId === `project:${IDS.project}`)?.message).toContain('creating a project needs the admin role');
+  });
+
+  it('refuses facts gathered for another project than the one planned', () => {
+    expect(() => buildPlan(manifest, sameCloudFacts(), { targetProject: 'demo-other' })).toThrow(/facts describe project "demo-copy"/);
+  });
+});
+
 describe('buildPlan: selective restore', () => {
   const manifest = loadDemoManifest();
 

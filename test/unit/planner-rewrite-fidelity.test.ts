@@ -138,7 +138,7 @@ describe('compareFidelity', () => {
     expect(report.differences).toEqual([]);
     expect(report.identical).toBe(true);
     const mappedPaths = report.mapped.map((m) => m.path);
-    expect(mappedPaths).toEqual(expect.arrayContaining(['flavor.original_name', 'image.id', 'tenant_id', 'interfaces.0.port_id', 'volume_attachments.0.volumeId', 'addresses']));
+    expect(mappedPaths).toEqual(expect.arrayContaining(['flavor.original_name', 'image.id', 'tenant_id', 'interfaces.0.port_id', 'volume_attachments.0.volumeId', 'addresses.demo-net.1.addr']));
     expect(report.mapped.find((m) => m.path === 'flavor.original_name')).toEqual({ path: 'flavor.original_name', from: 'm1.tiny', to: 'small-1' });
     expect(report.ignored).toBeGreaterThan(5);
   });
