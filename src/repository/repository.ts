@@ -38,6 +38,8 @@ export interface StartSnapshotOptions {
   type: string;
   tags?: Record<string, string>;
   parent?: string;
+  /** Snapshot time (ISO 8601); default now. Import keeps the original time. */
+  time?: string;
   /** Source bytes consumed so far (progress bars). */
   onBytes?: (n: number) => void;
 }

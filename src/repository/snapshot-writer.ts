@@ -38,7 +38,7 @@ export class RepoSnapshotWriter implements SnapshotWriter {
     private readonly packer: PackWriter,
     private readonly lock: RepoLock,
     private readonly wraps: WrappedDek,
-    private readonly opts: { type: string; tags?: Record<string, string>; parent?: string },
+    private readonly opts: { type: string; tags?: Record<string, string>; parent?: string; time?: string },
   ) {}
 
   private check(name: string): void {
@@ -95,7 +95,7 @@ export class RepoSnapshotWriter implements SnapshotWriter {
     try {
       await Promise.all([...this.running]);
       await this.packer.flush();
-      const time = this.started.toISOString();
+      const time = this.opts.time ?? this.started.toISOString();
       const parent = this.opts.parent ?? this.usedParent;
       const stats = { ...this.ctx.stats, bytesStored: this.packer.bytesStored };
       const allTags = { ...(this.opts.tags ?? {}), ...tags };

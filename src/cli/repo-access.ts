@@ -1,0 +1,106 @@
+// Shared command-line plumbing of the repository commands: the --repo / password options, the
+// password prompt on a TTY, and opening the repository with a clear error when something is missing.
+import type { Command } from 'commander';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { ExitCode, PermafrostError, UsageError } from '../errors.js';
+import { openRepository, resolvePassword, type OpenOptions } from '../repository/index.js';
+import type { PermafrostRepository } from '../repository/repository.js';
+
+export interface RepoCliOptions {
+  repo?: string;
+  passwordFile?: string;
+  publicKeyOnly?: string;
+  json?: boolean;
+}
+
+export function addRepoOptions(cmd: Command, opts: { writeOnly?: boolean } = {}): Command {
+  cmd
+    .option('-r, --repo <url>', 'repository: a path, file:///path, swift://CONTAINER/PREFIX?cloud=NAME or s3://BUCKET/PREFIX (env PERMAFROST_REPOSITORY)')
+    .option('--password-file <file>', 'read the repository password from FILE (else PERMAFROST_PASSWORD, else a prompt on a TTY)');
+  if (opts.writeOnly) cmd.option('--public-key-only <file>', 'write-only host: open with this registered RSA public key instead of a password (env PERMAFROST_PUBLIC_KEY_FILE)');
+  return cmd;
+}
+
+export function repoUrl(opts: RepoCliOptions): string {
+  const url = opts.repo ?? process.env.PERMAFROST_REPOSITORY;
+  if (!url) throw new UsageError('no repository given: use --repo URL or set PERMAFROST_REPOSITORY');
+  return url;
+}
+
+/** Asks for a password on the terminal without echoing it. */
+export async function promptPassword(question: string): Promise<string> {
+  const muted = new Writable({ write: (_chunk, _enc, cb) => cb() });
+  const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  process.stderr.write(question);
+  try {
+    return await new Promise<string>((resolve) => rl.question('', resolve));
+  } finally {
+    rl.close();
+    process.stderr.write('\n');
+  }
+}
+
+export function canPrompt(): boolean {
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY);
+}
+
+/** The password from --password-file, the environment or a prompt; undefined if none can be had. */
+export async function cliPassword(opts: RepoCliOptions, question = 'repository password: '): Promise<string | undefined> {
+  const pw = await resolvePassword({ passwordFile: opts.passwordFile });
+  if (pw !== undefined) return pw;
+  if (canPrompt()) return promptPassword(question);
+  return undefined;
+}
+
+export async function openFromCli(opts: RepoCliOptions): Promise<PermafrostRepository> {
+  const url = repoUrl(opts);
+  const open: OpenOptions = {};
+  const publicKey = opts.publicKeyOnly ?? (opts.passwordFile || process.env.PERMAFROST_PASSWORD !== undefined ? undefined : process.env.PERMAFROST_PUBLIC_KEY_FILE);
+  if (publicKey) open.publicKeyOnly = publicKey;
+  else {
+    const pw = await cliPassword(opts);
+    if (pw === undefined) {
+      throw new PermafrostError('no repository password: set PERMAFROST_PASSWORD, use --password-file FILE, or run on a terminal to be asked', ExitCode.repository);
+    }
+    open.password = pw;
+  }
+  return openRepository(url, open);
+}
+
+/** Runs `fn` with an open repository and always closes it. */
+export async function withRepo<T>(opts: RepoCliOptions, fn: (repo: PermafrostRepository) => Promise<T>): Promise<T> {
+  const repo = await openFromCli(opts);
+  try {
+    return await fn(repo);
+  } finally {
+    await repo.close();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
+}
+
+export function parseTags(values: string[] | undefined): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const v of values ?? []) {
+    const i = v.indexOf('=');
+    if (i <= 0) throw new UsageError(`--tag "${v}" is not KEY=VALUE`);
+    tags[v.slice(0, i)] = v.slice(i + 1);
+  }
+  return tags;
+}
+
+export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
