@@ -7,6 +7,9 @@ import type { Repository, SnapshotInfo } from '../repository/types.js';
 export const PROJECT_SNAPSHOT_TYPE = 'project';
 
 export async function findParentSnapshot(repo: Repository, projectId: string): Promise<SnapshotInfo | undefined> {
+  // a write-only host cannot read earlier snapshots: every backup there is a full one (the
+  // chunks still deduplicate against the repository)
+  if (!repo.canRead) return undefined;
   const all = await repo.listSnapshots();
   return all
     .filter((s) => s.type === PROJECT_SNAPSHOT_TYPE && s.tags.projectId === projectId)

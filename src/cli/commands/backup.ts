@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 import { addCloudOptions, sessionFromOptions, type CloudCommandOptions } from '../../openstack/connect.js';
 import { selectServiceModules } from '../../../services/registry.js';
-import { openRepository } from '../../repository/index.js';
+import { addRepoOptions, openFromCli, type RepoCliOptions } from '../repo-access.js';
 import { listAllProjects } from '../../inventory/resolve-project.js';
 import { parseExclude } from '../../backup/exclude.js';
 import { parseUserTags } from '../../backup/tags.js';
@@ -12,15 +12,12 @@ import { interruptOnSignals } from '../../backup/interrupt.js';
 import { runBackup } from '../../backup/run-backup.js';
 import { backupReportText } from '../../backup/report-text.js';
 
-interface BackupOptions extends CloudCommandOptions {
-  repo: string;
-  passwordFile?: string;
+interface BackupOptions extends CloudCommandOptions, RepoCliOptions {
   project?: string;
   allProjects?: boolean;
   services?: string;
   exclude?: string[];
   tag?: string[];
-  json?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -29,14 +26,13 @@ export function register(program: Command): void {
   const cmd = program
     .command('backup')
     .description('back up every resource of a project (metadata and data) into the repository: one snapshot per project')
-    .addOption(new Option('--repo <url>', 'repository: file:///path or a path, swift://CONTAINER/PREFIX?cloud=NAME, s3://BUCKET/PREFIX').env('PERMAFROST_REPO').makeOptionMandatory())
-    .addOption(new Option('--password-file <file>', 'file holding the repository password (default: $PERMAFROST_PASSWORD)'))
     .addOption(new Option('--project <name|id>', "project to back up (default: the cloud's project); another project needs a role on it or the admin role"))
     .addOption(new Option('--all-projects', 'back up every project of the cloud, one snapshot each (admin)').conflicts('project'))
     .addOption(new Option('--services <list>', 'comma-separated services to back up (default: all): identity,networks,images,volumes,compute,objects'))
     .addOption(new Option('--exclude <kind:name>', 'leave out a resource and its data (NAME or ID, * as wildcard); repeatable').argParser(collect))
     .addOption(new Option('--tag <key=value>', 'label the snapshot; repeatable').argParser(collect))
     .addOption(new Option('--json', 'structured events, one JSON object per line on stdout, ending with the report'));
+  addRepoOptions(cmd, { writeOnly: true });
   addCloudOptions(cmd).action(async (_opts: BackupOptions, command: Command) => {
     process.exitCode = await runBackupCommand(command.optsWithGlobals<BackupOptions>());
   });
@@ -51,7 +47,7 @@ async function runBackupCommand(opts: BackupOptions): Promise<number> {
   const session = await sessionFromOptions(opts);
   try {
     const targets = opts.allProjects ? (await listAllProjects(session)).map((p) => p.id) : [opts.project];
-    const repository = await openRepository(opts.repo, { passwordFile: opts.passwordFile });
+    const repository = await openFromCli(opts);
     const reporter = chooseReporter({ json: Boolean(opts.json) });
     const interrupt = interruptOnSignals();
     try {
