@@ -201,8 +201,14 @@ describe('re-authentication', () => {
     expect(s.authCount).toBe(1);
     // Wait until the first token is really expired.
     await new Promise((r) => setTimeout(r, Math.max(0, s.expiresAt - Date.now()) + 1500));
-    const res = await compute.request<{ servers: unknown[] }>({ path: '/servers' });
-    expect(res.statusCode).toBe(200);
+    // Several calls at once after expiry share ONE re-authentication.
+    const results = await Promise.all([
+      compute.request<{ servers: unknown[] }>({ path: '/servers' }),
+      compute.request({ path: '/flavors' }),
+      (await s.client('network')).request({ path: '/v2.0/networks' }),
+      (await s.client('image')).request({ path: '/v2/images' }),
+    ]);
+    expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
     expect(s.authCount).toBe(2);
     expect(await s.token()).not.toBe(first);
   }, 120_000);

@@ -9,6 +9,7 @@ import { ConflictError, NotFoundError, ServerError, TimeoutError, UnauthorizedEr
 import { HttpServiceClient, type TokenSource } from '../../src/http/service-client.js';
 import { Transport } from '../../src/http/transport.js';
 import { createLogger } from '../../src/log/logger.js';
+import { PermafrostError } from '../../src/errors.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void;
 
@@ -206,6 +207,32 @@ describe('status errors and streams', () => {
     expect(chunks).toBeGreaterThan(1);
   });
 
+  it('retries a download whose connection is reset before the answer', async () => {
+    handler = (q, res, n) => {
+      if (n === 1) return q.socket.destroy();
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+      res.end(Buffer.alloc(1000, 1));
+    };
+    const { stream } = await transport.stream(req('/file'));
+    let size = 0;
+    for await (const c of stream) size += (c as Buffer).length;
+    expect(size).toBe(1000);
+    expect(count).toBe(2);
+  });
+
+  it('a connection lost in the middle of a download fails the stream with a typed error', async () => {
+    handler = (_q, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': '100000' });
+      res.write(Buffer.alloc(10_000, 1), () => setTimeout(() => res.socket?.destroy(), 50));
+    };
+    const { stream } = await transport.stream(req('/file'));
+    const err = await (async () => {
+      for await (const _ of stream) void _;
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermafrostError);
+    expect((err as Error).message).toMatch(/^compute GET http:\/\/127\.0\.0\.1:\d+\/file: cannot connect/);
+  });
+
   it('a failed download rejects with the typed error and message', async () => {
     handler = (_q, res) => {
       res.writeHead(404, { 'Content-Type': 'text/html' });
@@ -249,6 +276,21 @@ describe('service client', () => {
     expect(tokens.reauths).toBe(2);
     expect(count).toBe(2);
     expect((err as Error).message).toContain('requires authentication');
+  });
+
+  it('re-authenticates once when a download gets a 401', async () => {
+    const tokens = new CountingTokens();
+    handler = (q, res) => {
+      if (q.headers['x-auth-token'] !== 'token-2-abcdef') return json(res, 401, { error: { message: 'expired' } });
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+      res.end('payload');
+    };
+    const client = new HttpServiceClient({ serviceType: 'image', endpoint: base, transport, tokens, logger, defaultTimeoutMs: 5000 });
+    const { stream } = await client.download({ path: '/v2/images/x/file' });
+    let text = '';
+    for await (const c of stream) text += String(c);
+    expect(text).toBe('payload');
+    expect(tokens.reauths).toBe(1);
   });
 
   it('sends extra headers, never logs the token', async () => {
