@@ -232,7 +232,10 @@ const server: KindRestorer = {
   async create(ctx, step) {
     if (!ctx.record) throw new Error(`server ${step.name}: the snapshot has no record of it`);
     const { imageId, changed } = await bootImage(ctx, step);
-    const made = await (await nova(ctx)).createServer(serverRequest(ctx, step, imageId));
+    const { 'os:scheduler_hints': hints, ...request } = serverRequest(ctx, step, imageId);
+    // scheduler hints travel next to "server", not inside it
+    const client = await nova(ctx);
+    const made = (await client.http.request<{ server: { id: string } }>({ method: 'POST', path: '/servers', json: { server: request, ...(hints ? { 'os:scheduler_hints': hints } : {}) } })).body.server;
     await waitActive(ctx, made.id);
     if (typeof ctx.record.fields['OS-EXT-SRV-ATTR:user_data'] !== 'string' && ctx.record.fields['OS-EXT-SRV-ATTR:user_data'] === undefined) {
       ctx.note(`server ${ctx.record.name}: its user data was not readable when it was backed up (admin-only attribute): booted without user data`);

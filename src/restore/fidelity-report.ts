@@ -12,6 +12,7 @@ import type { Plan } from '../../restore-plans/plan-schema.js';
 import type { ResourceRecord } from '../model/resource.js';
 import type { Session } from '../openstack/types.js';
 import { hashServedData } from './data-hasher.js';
+import { comparableFields, ownerAsMapped, resolveProjectPlaceholders } from './fidelity-adjust.js';
 import { recordKey } from './restore-context.js';
 import type { RestoreState } from './state-file.js';
 
@@ -100,15 +101,19 @@ export async function fidelityReport(opts: FidelityOptions): Promise<FidelityRes
       resources.push({ stepId, ...(targetId ? { targetId } : {}), kind: snapshot.kind, sourceId: snapshot.id, name: snapshot.name, identical: false, differences: [], mapped: [], added: [], ignored: 0, data: [], verdict: 'missing' });
       continue;
     }
-    const mappedFields: Record<string, { from: unknown; to: unknown }> = { ...step.mappedFields };
+    const mappedFields = resolveProjectPlaceholders({ ...step.mappedFields }, plan.target.project.name, opts.projectId);
     for (const [path, change] of Object.entries(st.changed ?? {})) mappedFields[path] = { from: getPath(snapshot.fields, path), to: change.to };
+    const slo = (snapshot.fields.largeObject as { type?: string } | undefined)?.type === 'slo';
     const restoredData: Record<string, string> = {};
     for (const stream of snapshot.data ?? []) {
+      // an SLO's stream is its manifest, which holds upload times: compared by its fields (slo_etag)
+      if (slo) continue;
       const actual = servedStreamName(snapshot, restored, stream.stream);
       const sha = actual ? served.get(actual) : undefined;
       if (sha) restoredData[stream.stream] = sha;
     }
-    const report = compareFidelity(snapshot, restored.fields, { idMap: state.idMap, mappedFields, restoredData });
+    const comparable = { ...snapshot, fields: comparableFields(snapshot.kind, snapshot.fields) };
+    const report = ownerAsMapped(compareFidelity(comparable, comparableFields(restored.kind, restored.fields, slo), { idMap: state.idMap, mappedFields, restoredData }));
     resources.push({ ...report, stepId, targetId: restored.id, verdict: report.identical ? 'identical' : 'different' });
   }
 
