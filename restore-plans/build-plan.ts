@@ -6,7 +6,7 @@ import { ConfigError } from '../src/errors.js';
 import type { ResourceRecord } from '../src/model/resource.js';
 import { resolveMappings } from './mapping-resolver.js';
 import type { MappingRules } from './mapping-rules.js';
-import { PLAN_FORMAT, PLAN_VERSION, type OverwritePolicy, type Plan, type PlanNote, type PlanStep, type RestoreMode } from './plan-schema.js';
+import { PLAN_FORMAT, PLAN_VERSION, stepSchema, type OverwritePolicy, type Plan, type PlanNote, type PlanStep, type RestoreMode } from './plan-schema.js';
 import { computeTotals } from './plan-totals.js';
 import type { SnapshotManifestInput, TargetFacts } from './planner-input.js';
 import { selectSteps } from './selection-closure.js';
@@ -73,7 +73,9 @@ export function buildPlan(manifest: SnapshotManifestInput, facts: TargetFacts, o
   for (const id of [...graph.steps.keys()].sort(order)) {
     const step = graph.steps.get(id)!;
     step.dependsOn.sort(order);
-    steps[id] = step;
+    // parsing our own step puts its keys in the documented order (id, kind, operation, action, ...)
+    // for the person reading the file, and checks the planner's output against the file format
+    steps[id] = stepSchema.parse(step);
   }
 
   const notes: PlanNote[] = [...resolution.notes];

@@ -3,6 +3,7 @@
 // field by field. IDs and everything the plan mapped count as "mapped", volatile fields
 // (timestamps, counters, host placement) as ignored; whatever else differs is a difference.
 // Data is compared by sha256.
+import { compareText } from './kind-stages.js';
 import type { ResourceRecord } from '../src/model/resource.js';
 import { flattenLeaves } from './field-paths.js';
 import type { IdMap } from './id-map.js';
@@ -117,7 +118,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 function normalize(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) {
     const items = value.filter((item) => !(typeof item === 'string' && isRestoreMarker(item))).map((item) => normalize(item));
-    return SET_FIELDS.has(key) ? [...items].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))) : items;
+    return SET_FIELDS.has(key) ? [...items].sort((x, y) => compareText(JSON.stringify(x), JSON.stringify(y))) : items;
   }
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

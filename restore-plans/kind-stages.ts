@@ -39,3 +39,8 @@ export function stageOf(kind: ResourceKind): number {
 
 /** Deterministic order of kinds inside a wave: the kind list order of src/model/kinds.ts. */
 export const KIND_ORDER: readonly ResourceKind[] = Object.keys(STAGE_OF_KIND) as ResourceKind[];
+
+/** Code-point order: the same on every machine, whatever the locale (plans must be reproducible). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

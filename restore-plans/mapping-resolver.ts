@@ -3,6 +3,7 @@
 // volume types, availability zones, images outside the snapshot, users, groups, roles, and the
 // image reuse by checksum. Whatever cannot be satisfied becomes a preflight error naming the
 // source value, who uses it and what to pass instead.
+import { compareText } from './kind-stages.js';
 import type { ResourceKind } from '../src/model/kinds.js';
 import type { ResourceRecord } from '../src/model/resource.js';
 import { getPath } from './field-paths.js';
@@ -178,7 +179,11 @@ export function resolveMappings(
   // ---- snapshot records that may be matched to a target resource instead of created
   const referrers = new Map<string, string[]>();
   for (const record of records) {
-    for (const ref of record.refs) referrers.set(`${ref.kind}:${ref.id}`, [...(referrers.get(`${ref.kind}:${ref.id}`) ?? []), label(record)]);
+    for (const ref of record.refs) {
+      const list = referrers.get(`${ref.kind}:${ref.id}`);
+      if (list) list.push(label(record));
+      else referrers.set(`${ref.kind}:${ref.id}`, [label(record)]);
+    }
   }
   for (const record of records) {
     const kind = MAPPABLE[record.kind];
@@ -211,7 +216,7 @@ export function resolveMappings(
     errors.push({ code, message: `${message} (needed by ${[...d.users].sort().join(', ')})`, mapping: { kind: d.kind as Exclude<MappingKind, 'project'>, from: d.key }, hint });
   };
 
-  for (const d of [...demands.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.key.localeCompare(b.key))) {
+  for (const d of [...demands.values()].sort((a, b) => compareText(a.kind, b.kind) || compareText(a.key, b.key))) {
     if (d.kind === 'project') continue;
     const explicit = explicitFor(d);
     const entry = resolveOne(d, explicit, facts, options, fail);
@@ -283,7 +288,7 @@ function resolveFlavor(d: Demand, explicit: string | undefined, flavors: TargetF
   }
   const byName = flavors.find((f) => f.name === d.key);
   if (byName) return withNote({ to: byName.name, toId: byName.id, by: 'name' }, specNote(byName));
-  const matches = d.spec ? flavors.filter((f) => sameSpec(d.spec!, f)).sort((a, b) => a.name.localeCompare(b.name)) : [];
+  const matches = d.spec ? flavors.filter((f) => sameSpec(d.spec!, f)).sort((a, b) => compareText(a.name, b.name)) : [];
   if (matches.length > 0) {
     const chosen = matches[0]!;
     const others = matches.slice(1).map((f) => f.name);
@@ -356,7 +361,7 @@ function imageChecksumMatch(record: ResourceRecord, images: TargetImage[]): Targ
     (img) => (md5 !== undefined && img.checksum === md5) || (hashValue !== undefined && img.hashValue === hashValue),
   );
   // prefer an image with the same name, then the lowest ID, so the choice is stable
-  return found.sort((a, b) => Number(b.name === record.name) - Number(a.name === record.name) || a.id.localeCompare(b.id))[0];
+  return found.sort((a, b) => Number(b.name === record.name) - Number(a.name === record.name) || compareText(a.id, b.id))[0];
 }
 
 function resolveImage(
@@ -381,7 +386,7 @@ function resolveImage(
   }
   const byId = [...d.ids].map((id) => images.find((img) => img.id === id)).find((img) => img !== undefined);
   if (byId) return { to: byId.name, toId: byId.id, by: 'id' };
-  const byName = images.filter((img) => img.name === d.key).sort((a, b) => a.id.localeCompare(b.id));
+  const byName = images.filter((img) => img.name === d.key).sort((a, b) => compareText(a.id, b.id));
   if (byName.length > 0) {
     return withNote({ to: byName[0]!.name, toId: byName[0]!.id, by: 'name' }, byName.length > 1 ? `${byName.length} target images are named ${d.key}; the one with the lowest ID is used` : undefined);
   }

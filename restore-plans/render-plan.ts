@@ -1,7 +1,7 @@
 // The plan as a person reads it before saying yes: where from, where to, every mapping, the
 // waves with one line per step (action, kind, name, data to upload), warnings under their step,
 // totals, and the preflight verdict.
-import { STAGES, stageOf } from './kind-stages.js';
+import { compareText, STAGES, stageOf } from './kind-stages.js';
 import type { MappingEntry, Plan, PlanStep } from './plan-schema.js';
 
 export interface RenderOptions {
@@ -56,7 +56,7 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   if (plan.mappings.region.from !== plan.mappings.region.to) mappingLines.push(`  region             ${plan.mappings.region.from ?? '?'} → ${plan.mappings.region.to ?? '?'}`);
   if (plan.mappings.project.from.name !== plan.mappings.project.to.name) mappingLines.push(`  project            ${plan.mappings.project.from.name} → ${plan.mappings.project.to.name}`);
   for (const kind of ['flavor', 'network', 'subnet_pool', 'volume_type', 'availability_zone', 'image', 'user', 'group', 'role'] as const) {
-    for (const [from, entry] of Object.entries(plan.mappings[kind]).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [from, entry] of Object.entries(plan.mappings[kind]).sort(([a], [b]) => compareText(a, b))) {
       mappingLines.push(`  ${kind.padEnd(18)} ${describeMapping(from, entry)}`);
     }
   }

@@ -25,13 +25,18 @@ export function selectSteps(graph: StepGraph, records: readonly ResourceRecord[]
 
   const children = new Map<string, { child: string; essential: boolean }[]>();
   for (const [child, owners] of graph.owners) {
-    for (const { parent, essential } of owners) children.set(parent, [...(children.get(parent) ?? []), { child, essential }]);
+    for (const { parent, essential } of owners) {
+      const list = children.get(parent);
+      if (list) list.push({ child, essential });
+      else children.set(parent, [{ child, essential }]);
+    }
   }
   const directSet = new Set(direct);
   const queue = [...direct];
   // bounded: every step enters the queue at most once
-  while (queue.length > 0) {
-    const id = queue.shift()!;
+  let head = 0;
+  while (head < queue.length) {
+    const id = queue[head++]!;
     if (selected.has(id) || !graph.steps.has(id)) continue;
     selected.add(id);
     for (const dep of graph.steps.get(id)!.dependsOn) if (!selected.has(dep)) queue.push(dep);

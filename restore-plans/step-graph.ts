@@ -3,6 +3,7 @@
 // volume attachment and security-group rules embedded in their group become steps of their own,
 // ordered after both of their ends. References to resources outside the snapshot (public flavors,
 // external networks, volume types, public images) become `map` steps.
+import { compareText } from './kind-stages.js';
 import type { ResourceKind } from '../src/model/kinds.js';
 import type { DataStreamRef, ResourceRecord, ResourceRef } from '../src/model/resource.js';
 import { getPath } from './field-paths.js';
@@ -77,7 +78,11 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
   };
   const addStep = (step: PlanStep, recordKey?: string) => {
     steps.set(step.id, step);
-    if (recordKey) stepsOfRecord.set(recordKey, [...(stepsOfRecord.get(recordKey) ?? []), step.id]);
+    if (recordKey) {
+      const list = stepsOfRecord.get(recordKey);
+      if (list) list.push(step.id);
+      else stepsOfRecord.set(recordKey, [step.id]);
+    }
   };
   const depend = (step: PlanStep, on: string) => {
     if (on !== step.id && !step.dependsOn.includes(on)) step.dependsOn.push(on);
@@ -353,7 +358,7 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
   const linkAction = (confirmed: boolean): Pick<PlanStep, 'action'> & { reason?: string } =>
     confirmed ? { action: input.mode === 'in-place' ? 'skip' : 'reuse', reason: 'already connected in the target' } : { action: 'create' };
 
-  for (const { server, volume, device } of [...attachments.values()].sort((a, b) => `${a.server}|${a.volume}`.localeCompare(`${b.server}|${b.volume}`))) {
+  for (const { server, volume, device } of [...attachments.values()].sort((a, b) => compareText(`${a.server}|${a.volume}`, `${b.server}|${b.volume}`))) {
     const serverStep = steps.get(stepIdOf('server', server));
     const volumeRecord = byKey.get(stepIdOf('volume', volume));
     const serverRecord = byKey.get(stepIdOf('server', server));
@@ -387,7 +392,7 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
     own(attach.id, serverStep.id, true);
   }
 
-  for (const { fip, portId } of associations.sort((a, b) => a.fip.id.localeCompare(b.fip.id))) {
+  for (const { fip, portId } of associations.sort((a, b) => compareText(a.fip.id, b.fip.id))) {
     const fipStep = steps.get(stepIdOf('floating_ip', fip.id))!;
     const portRecord = byKey.get(stepIdOf('port', portId));
     if (!portRecord || portRecord.status !== 'ok') {

@@ -3,7 +3,7 @@
 // wave holds only steps whose dependencies are all in earlier waves. A step that depends on a
 // later stage moves into that stage. Order inside a wave is deterministic (kind, name, ID).
 import type { PlanStep, PreflightIssue } from './plan-schema.js';
-import { KIND_ORDER, stageOf } from './kind-stages.js';
+import { compareText, KIND_ORDER, stageOf } from './kind-stages.js';
 
 export interface Layering {
   waves: string[][];
@@ -58,7 +58,9 @@ export function layerIntoWaves(steps: ReadonlyMap<string, PlanStep>): Layering {
   const buckets = new Map<string, string[]>();
   for (const id of ids) {
     const key = `${String(stage.get(id)).padStart(3, '0')}.${String(layer.get(id)).padStart(6, '0')}`;
-    buckets.set(key, [...(buckets.get(key) ?? []), id]);
+    const bucket = buckets.get(key);
+    if (bucket) bucket.push(id);
+    else buckets.set(key, [id]);
   }
   const waves = [...buckets.keys()].sort().map((key) => buckets.get(key)!);
   return { waves, errors };
@@ -70,9 +72,9 @@ export function compareSteps(steps: ReadonlyMap<string, PlanStep>): (a: string, 
     const sb = steps.get(b)!;
     return (
       KIND_ORDER.indexOf(sa.kind) - KIND_ORDER.indexOf(sb.kind) ||
-      sa.name.localeCompare(sb.name) ||
-      sa.operation.localeCompare(sb.operation) ||
-      a.localeCompare(b)
+      compareText(sa.name, sb.name) ||
+      compareText(sa.operation, sb.operation) ||
+      compareText(a, b)
     );
   };
 }
