@@ -2,6 +2,7 @@
 // token fresh (re-authenticates shortly before expiry, and exactly once when a service answers
 // 401), resolves catalog endpoints (aliases, interface, region, overrides) and hands out
 // ServiceClients with negotiated microversions.
+import { inspect } from 'node:util';
 import type { CloudConfig, Scope } from '../config/cloud-config.js';
 import { ConfigError, ExitCode, PermafrostError } from '../errors.js';
 import { createAgents, type Agents } from '../http/agents.js';
@@ -11,7 +12,7 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../http/retry-policy.js'
 import { HttpServiceClient, type TokenSource } from '../http/service-client.js';
 import { Transport } from '../http/transport.js';
 import { getLogger, type Logger } from '../log/logger.js';
-import { registerSecret } from '../log/secrets.js';
+import { registerSecret, scrubValue } from '../log/secrets.js';
 import type { ProjectScope, ServiceClient, ServiceType, Session } from '../openstack/types.js';
 import { buildAuthRequest, describeCredentials } from './auth-request.js';
 import { ServiceCatalog } from './service-catalog.js';
@@ -239,6 +240,24 @@ export class KeystoneSession implements Session, TokenSource {
       ? { kind: 'project', id: project.id }
       : { kind: 'project', name: project.name, domainId: project.domainId ?? (project.domainName ? undefined : 'default'), domainName: project.domainName };
     return KeystoneSession.open({ ...this.config, scope }, { logger: this.deps.logger, retryPolicy: this.deps.retryPolicy });
+  }
+
+  /** What printing a session shows: never the credentials or the token. */
+  toJSON(): Record<string, unknown> {
+    // Scrubbed like a log record: a cloud named like its password must not print the password.
+    return scrubValue({
+      cloud: this.config.name,
+      region: this.config.region,
+      userId: this.info.userId,
+      project: this.info.project,
+      domain: this.info.domain,
+      roles: this.info.roles,
+      expiresAt: new Date(this.info.expiresAt).toISOString(),
+    }) as Record<string, unknown>;
+  }
+
+  [inspect.custom](): string {
+    return `KeystoneSession ${inspect(this.toJSON())}`;
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import got, { RequestError, type Got, type Method, type Request as GotRequest, t
 import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/logger.js';
-import { redactHeaders } from '../log/secrets.js';
+import { redactHeaders, scrubText } from '../log/secrets.js';
 import type { Agents } from './agents.js';
 import { parseErrorBody } from './error-body.js';
 import { errorForStatus, OpenStackHttpError, TimeoutError, UnreachableError, type HttpErrorInfo } from './errors.js';
@@ -110,15 +110,16 @@ export class Transport {
   /** Maps a got network/timeout error onto a typed error. */
   private networkError(req: TransportRequest, err: unknown): OpenStackHttpError {
     const info = this.errorInfo(req);
+    const cause = sanitizedCause(err);
     if (err instanceof RequestError) {
       if (err.name === 'TimeoutError') {
         const event = (err as RequestError & { event?: string }).event ?? 'request';
-        return new TimeoutError(info, req.timeoutMs, event, { cause: err });
+        return new TimeoutError(info, req.timeoutMs, event, { cause });
       }
-      return new UnreachableError(info, err.code, { cause: err });
+      return new UnreachableError(info, err.code, { cause });
     }
     const code = (err as NodeJS.ErrnoException | undefined)?.code;
-    return new UnreachableError(info, code, { cause: err });
+    return new UnreachableError(info, code, { cause });
   }
 
   private statusError(req: TransportRequest, statusCode: number, headers: TransportResponse['headers'], body: Buffer): OpenStackHttpError {
@@ -241,6 +242,19 @@ export class Transport {
       await sleep(delay);
     }
   }
+}
+
+/**
+ * got's errors carry the request options, headers with the X-Auth-Token included, as an
+ * enumerable property: printing such an error (util.inspect, console.error) would show the
+ * token. Typed errors keep only the name, code and scrubbed message as their cause.
+ */
+function sanitizedCause(err: unknown): Error {
+  const e = err as Partial<NodeJS.ErrnoException> | undefined;
+  const cause = new Error(scrubText(String(e?.message ?? err)));
+  cause.name = String(e?.name ?? 'Error');
+  if (e?.code) (cause as NodeJS.ErrnoException).code = e.code;
+  return cause;
 }
 
 async function readBounded(stream: Readable, max: number): Promise<Buffer> {

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { inspect, promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSession } from '../../src/openstack/connect.js';
@@ -73,6 +73,11 @@ describe('debug output', () => {
     await app.close();
     const err = await openSession({ cloud: 'bad', env: t.env, cwd: t.dir, logger: cap.logger, retryPolicy: FAST_RETRIES }).catch((e: unknown) => e);
     expect((err as Error).message).not.toContain('bad-password-31337');
+
+    // Printing a session (console.log, JSON) shows who, not how.
+    const printed = inspect(s, { depth: 20 }) + JSON.stringify(s);
+    expect(printed).toContain(s.userId);
+    expectClean(printed, [password, ...tokens]);
 
     const text = cap.text();
     expect(cap.lines.length).toBeGreaterThan(10);

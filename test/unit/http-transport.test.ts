@@ -1,6 +1,7 @@
 // The HTTP layer against a throwaway node:http server on 127.0.0.1: retries, Retry-After,
 // connection resets, refused connections, timeouts, error bodies, streaming, 401 re-auth.
 import http from 'node:http';
+import { inspect } from 'node:util';
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +142,12 @@ describe('retries', () => {
     expect(err).toBeInstanceOf(UnreachableError);
     expect((err as UnreachableError).code).toBe('ECONNREFUSED');
     expect((err as UnreachableError).exitCode).toBe(7);
+    // Printing the error in full (cause included) must not show the request's token.
+    const withToken = await transport
+      .send({ ...req('/'), url: `http://127.0.0.1:${port}/`, headers: { 'X-Auth-Token': 'tok-never-printed-123' }, retry: false })
+      .catch((e: unknown) => e);
+    expect(inspect(withToken, { depth: 20 })).not.toContain('tok-never-printed-123');
+    expect(((withToken as Error).cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
   });
 
   it('an upload slower than the timeout overall but never silent that long succeeds', async () => {
