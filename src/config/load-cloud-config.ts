@@ -1,6 +1,8 @@
 // Picks and loads the cloud to talk to, as openstacksdk does: a named cloud (argument, then
 // OS_CLOUD) from the first clouds.yaml found with secure.yaml merged in, or, without a name,
 // the cloud the plain OS_* variables describe. Command-line overrides apply last.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Interface, ServiceType } from '../openstack/types.js';
 import type { CloudConfig } from './cloud-config.js';
@@ -58,6 +60,13 @@ function applyOverrides(cfg: CloudConfig, o: CloudOverrides | undefined, env: No
 export function loadCloudConfig(opts: LoadCloudOptions = {}): CloudConfig {
   const env = opts.env ?? process.env;
   const ctx: SearchContext = { env, cwd: opts.cwd ?? process.cwd(), home: opts.home };
+  // openstacksdk silently skips a missing override file; a typo there deserves a clear error.
+  for (const v of ['OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE']) {
+    const file = env[v];
+    if (file && !existsSync(path.resolve(ctx.cwd, file))) {
+      throw new ConfigError(`${v} names ${path.resolve(ctx.cwd, file)}, which does not exist; fix or unset the variable`);
+    }
+  }
   const name = opts.cloud || env.OS_CLOUD || undefined;
   const candidates = cloudsFileCandidates(ctx);
   const clouds = readFirstConfigFile(candidates, 'clouds.yaml');

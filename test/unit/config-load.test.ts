@@ -81,6 +81,15 @@ describe('clouds.yaml search order', () => {
     expect(cfg.scope).toMatchObject({ name: 'from-env-file' });
   });
 
+  it('refuses an OS_CLIENT_CONFIG_FILE / OS_CLIENT_SECURE_FILE that does not exist', () => {
+    write(path.join(cwd, 'clouds.yaml'), cloudYaml('c'));
+    const missing = path.join(root, 'nope.yaml');
+    expect(errorOf(() => load({ cloud: 'c', env: { OS_CLIENT_CONFIG_FILE: missing } })).message).toBe(
+      `OS_CLIENT_CONFIG_FILE names ${missing}, which does not exist; fix or unset the variable`,
+    );
+    expect(errorOf(() => load({ cloud: 'c', env: { OS_CLIENT_SECURE_FILE: missing } })).message).toContain('OS_CLIENT_SECURE_FILE names');
+  });
+
   it('reads clouds.json as well', () => {
     write(
       path.join(cwd, 'clouds.json'),
