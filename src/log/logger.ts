@@ -1,21 +1,25 @@
-// The process-wide logger: pino, JSON lines on stderr (stdout stays free for command output
-// such as `--json` documents and tar bundles). `--debug` lowers the level to debug. Every
+// The process-wide logger: pino on stderr (stdout stays free for command output such as
+// `--json` documents and tar bundles). Plain lines by default; `--debug` lowers the level to
+// debug and switches to JSON lines (one per HTTP call, with request IDs). Every
 // record passes through the secret scrubber, so a caller that logs a header map, a config
 // object or an error by mistake still cannot leak a password or a token.
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { humanDestination } from './human-destination.js';
 import { scrubText, scrubValue } from './secrets.js';
 
 export type { Logger } from 'pino';
 
 export interface LoggerOptions {
   debug?: boolean;
+  /** JSON lines even without debug (default: plain lines for a person, JSON with --debug). */
+  json?: boolean;
   /** Where to write (tests capture the stream); default stderr. */
   destination?: DestinationStream | NodeJS.WritableStream;
 }
 
 /** Creates a logger; use `getLogger()` for the shared one. */
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const destination = opts.destination ?? pino.destination({ fd: 2, sync: true });
+  const destination = opts.destination ?? (opts.debug || opts.json ? pino.destination({ fd: 2, sync: true }) : humanDestination(2));
   return pino(
     {
       level: opts.debug ? 'debug' : 'warn',

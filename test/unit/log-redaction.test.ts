@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.js';
+import { humanLine } from '../../src/log/human-destination.js';
 import { redactHeaders, registerSecret, scrubText, scrubValue } from '../../src/log/secrets.js';
 
 function capture() {
@@ -61,5 +62,15 @@ describe('logger', () => {
     log2.debug('hidden');
     log2.warn('shown');
     expect(quiet.lines).toHaveLength(1);
+  });
+});
+
+describe('human lines without --debug', () => {
+  it('formats a record as one plain line, secrets still scrubbed upstream', () => {
+    expect(humanLine('{"level":40,"time":"t","service":"identity","returned":3,"msg":"Keystone truncated the list"}')).toBe(
+      'permafrost: warning: Keystone truncated the list (service=identity, returned=3)\n',
+    );
+    expect(humanLine('{"level":50,"msg":"boom"}')).toBe('permafrost: error: boom\n');
+    expect(humanLine('not json')).toBe('not json\n');
   });
 });
