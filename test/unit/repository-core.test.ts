@@ -40,7 +40,7 @@ describe('repository', () => {
     keys = rsaKeyFiles(tmp.dir);
     const repo = await initRepository(repoDir, { password: 'correct horse', scrypt: FAST_SCRYPT, publicKey: keys.publicKey });
     await repo.close();
-  });
+  }, 180_000);
   afterAll(() => tmp.cleanup());
 
   it('refuses a second init and a wrong password, writing nothing', async () => {
@@ -48,7 +48,7 @@ describe('repository', () => {
     const before = filesUnder(repoDir);
     await expectCode(openRepository(repoDir, { password: 'wrong' }), ExitCode.repository, /wrong password/);
     expect(filesUnder(repoDir)).toEqual(before);
-  });
+  }, 300_000);
 
   it('writes many streams concurrently plus documents, and reads them back', async () => {
     const repo = await openRepository(repoDir, { password: 'correct horse' });
@@ -75,7 +75,7 @@ describe('repository', () => {
     } finally {
       await repo.close();
     }
-  });
+  }, 300_000);
 
   it('stores a day-2 disk with scattered 4 KiB changes as small sub-block deltas, restoring byte-identical', async () => {
     const repo = await openRepository(repoDir, { password: 'correct horse' });
@@ -103,7 +103,7 @@ describe('repository', () => {
     } finally {
       await repo.close();
     }
-  });
+  }, 300_000);
 
   it('write-only host (public key only) can add and deduplicate snapshots but read nothing', async () => {
     const wo = await openRepository(repoDir, { publicKeyOnly: keys.publicKey });
@@ -139,7 +139,7 @@ describe('repository', () => {
     } finally {
       await ro.close();
     }
-  });
+  }, 300_000);
 
   it('adds and removes passwords, refuses to remove the last one', async () => {
     const repo = await openRepository(repoDir, { password: 'correct horse' });
@@ -155,7 +155,7 @@ describe('repository', () => {
     } finally {
       await repo.close();
     }
-  });
+  }, 300_000);
 
   it('refuses a repository or snapshot of a future format version with a clear message', async () => {
     const t = tempDir('future');
@@ -178,7 +178,7 @@ describe('repository', () => {
     } finally {
       t.cleanup();
     }
-  });
+  }, 300_000);
 
   it('locks: an exclusive lock blocks backups with a message naming the holder; dead holders are stale', async () => {
     const backend = await openBackend(repoDir);
@@ -198,5 +198,5 @@ describe('repository', () => {
       await backend.close();
     }
     expect(statSync(repoDir).isDirectory()).toBe(true);
-  });
+  }, 300_000);
 });
