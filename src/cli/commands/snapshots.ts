@@ -12,11 +12,12 @@ export function register(program: Command): void {
         return;
       }
       process.stdout.write(`${'ID'.padEnd(10)}${'Time'.padEnd(22)}${'Host'.padEnd(16)}${'Type'.padEnd(10)}${'Size'.padStart(11)}  Streams / tags\n`);
+      // a project snapshot has one stream per image, volume, disk and object: count them
       for (const s of list) {
         const tags = Object.entries(s.tags).map(([k, v]) => `${k}=${v}`).join(' ');
         process.stdout.write(
           `${s.id.slice(0, 8).padEnd(10)}${s.time.slice(0, 19).replace('T', ' ').padEnd(22)}${s.hostname.slice(0, 15).padEnd(16)}${s.type.padEnd(10)}` +
-            `${formatBytes(s.stats.bytesRead).padStart(11)}  ${s.streams.join(', ')}${tags ? `  [${tags}]` : ''}\n`,
+            `${formatBytes(s.stats.bytesRead).padStart(11)}  ${s.type === 'project' ? `${s.streams.length} streams` : s.streams.join(', ')}${tags ? `  [${tags}]` : ''}\n`,
         );
       }
     });
