@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeystoneSession } from '../../src/auth/keystone-session.js';
 import { ConfigError, ExitCode } from '../../src/errors.js';
 import { UnauthorizedError } from '../../src/http/errors.js';
-import { openSession } from '../../src/openstack/connect.js';
+import os from 'node:os';
+import { openSession, sessionFromOptions } from '../../src/openstack/connect.js';
 import { ADMIN, DEMO, FAST_RETRIES, open, rawCloud, tempClouds, uniqueName } from './helpers/access.js';
 
 let demo: KeystoneSession;
@@ -51,6 +52,17 @@ describe('password auth', () => {
     expect(volume.endpoint).toBe(`http://127.0.0.1:8776/v3/${demo.project!.id}`);
     const res = await volume.request<{ volumes: unknown[] }>({ path: '/volumes' });
     expect(res.body.volumes.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('command-line options select region and interface; a missing region is explained', async () => {
+    const s = await sessionFromOptions({ osCloud: DEMO, osRegionName: 'RegionOne', osInterface: 'internal' }, { env: { HOME: os.homedir() }, cwd: os.tmpdir(), retryPolicy: FAST_RETRIES });
+    cleanups.push(() => s.close());
+    expect((await s.client('network')).endpoint).toBe('http://127.0.0.1:9696');
+    const elsewhere = await sessionFromOptions({ osCloud: DEMO, osRegionName: 'Atlantis' }, { env: { HOME: os.homedir() }, cwd: os.tmpdir(), retryPolicy: FAST_RETRIES });
+    cleanups.push(() => elsewhere.close());
+    const err = await elsewhere.client('compute').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/the service catalog has no compute endpoint for interface public in region Atlantis; it offers .*compute \(.*public@RegionOne/);
   });
 
   it('a bad password is an UnauthorizedError naming the cloud and user, never the password', async () => {
