@@ -2,6 +2,7 @@
 // connection resets, refused connections, timeouts, error bodies, streaming, 401 re-auth.
 import http from 'node:http';
 import { inspect } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -212,6 +213,18 @@ describe('status errors and streams', () => {
     }
     expect(size).toBe(160 * 64 * 1024);
     expect(chunks).toBeGreaterThan(1);
+  });
+
+  it('downloads the stored bytes as they are, even with Content-Encoding: gzip', async () => {
+    const gz = gzipSync(Buffer.from('hello '.repeat(100)));
+    handler = (_q, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip', 'Content-Length': String(gz.length) });
+      res.end(gz);
+    };
+    const { stream } = await transport.stream(req('/obj'));
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).equals(gz)).toBe(true);
   });
 
   it('retries a download whose connection is reset before the answer', async () => {
