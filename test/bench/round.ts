@@ -19,6 +19,8 @@ export interface CaseResult extends Measurement {
   identical?: boolean;
   /** Restore only: bytes allocated on disk for the output (st_blocks × 512). */
   allocatedBytes?: number;
+  /** Restore only: bytes allocated by the source image itself (its zero extents are holes). */
+  sourceAllocatedBytes?: number;
 }
 
 /** Points `<stage>/disk.img` at one of the workload images (a hard link: no copy). */
@@ -72,8 +74,9 @@ export async function runRound(
     if (!file) throw new Error(`${tool.name} restore produced no ${STAGED_NAME} under ${outDir}`);
     const st = await fs.stat(file);
     const identical = st.size === w.plan.size && (await sha256File(file)) === w.sha256.day2;
+    const sourceAllocatedBytes = (await fs.stat(w.day2)).blocks * 512;
     const { output: _o, ...metrics } = m;
-    results.push({ tool: tool.name, case: 'restore', round, ...metrics, storedBytes: 0, identical, allocatedBytes: st.blocks * 512 });
+    results.push({ tool: tool.name, case: 'restore', round, ...metrics, storedBytes: 0, identical, allocatedBytes: st.blocks * 512, sourceAllocatedBytes });
     log(`  ${tool.name} r${round} restore: ${m.wallSeconds.toFixed(1)} s wall, ${m.peakRssMiB.toFixed(0)} MiB RSS, identical=${identical}, allocated ${(st.blocks * 512 / 2 ** 20).toFixed(0)} MiB of ${(st.size / 2 ** 20).toFixed(0)} MiB`);
     await fs.rm(outDir, { recursive: true, force: true });
   }

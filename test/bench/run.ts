@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
   const projectDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
   const startedAt = new Date().toISOString();
+  const loadAverageAtStart = os.loadavg();
   ensurePeers(
     { restic: args.tools.includes('restic'), borg: args.tools.some((t) => t.startsWith('borg')) },
     args.installMissing,
@@ -73,7 +74,8 @@ async function main(): Promise<void> {
   const summaries = summarise(results);
   const targets = evaluateTargets(summaries, workload.bytesByKind.zero, args.size);
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-  log(`\nmedians of ${args.rounds} round(s); ${command}\n`);
+  log(`\nmedians of ${args.rounds} round(s); ${command}`);
+  log(`load average at start ${loadAverageAtStart.map((x) => x.toFixed(1)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} CPUs)\n`);
   log(formatTable(summaries, args.size));
   log(`\n${formatRatios(summaries)}\n`);
   log(`targets (issue 3):\n${formatTargets(targets)}`);
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
     command,
     startedAt,
     finishedAt: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverageAtEnd: os.loadavg() },
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverageAtStart, loadAverageAtEnd: os.loadavg() },
     versions: toolVersions(),
     settings: Object.fromEntries(selected.map((t) => [t.name, t.settings])),
     workload: { seed: args.seed, size: args.size, bytesByKind: workload.bytesByKind, day2ChangedBytes: workload.day2ChangedBytes, plan: workload.plan, sha256: workload.sha256 },

@@ -3,7 +3,6 @@
 // codes turned into PermafrostErrors that say what to do.
 import http from 'node:http';
 import https from 'node:https';
-import aws4 from 'aws4';
 import got from 'got';
 import { ExitCode, PermafrostError } from '../../errors.js';
 import { encodeObjectPath } from './object-store-keys.js';
@@ -15,6 +14,7 @@ import {
   withRetry,
 } from './object-store-retry.js';
 import type { S3Config } from './s3-config.js';
+import { signS3Request } from './s3-signing.js';
 import { parseS3Error } from './s3-xml.js';
 
 export interface S3Request {
@@ -93,22 +93,19 @@ export class S3Client {
     const headers: Record<string, string> = { ...req.headers };
     if (req.body) headers['Content-Length'] = String(req.body.length);
     // The request is signed anew on every attempt: the signature carries a timestamp.
-    const signed = aws4.sign(
-      {
-        host,
-        path: fullPath,
-        method: req.method,
-        service: 's3',
-        region: this.cfg.region,
-        headers,
-        body: req.body,
-      },
-      this.cfg.credentials,
-    );
+    const signedHeaders = signS3Request({
+      method: req.method,
+      host,
+      path: fullPath,
+      headers,
+      body: req.body,
+      region: this.cfg.region,
+      credentials: this.cfg.credentials,
+    });
     const url = `${this.cfg.endpoint.protocol}//${host}${fullPath}`;
     const res = await got(url, {
       method: req.method,
-      headers: signed.headers as Record<string, string>,
+      headers: signedHeaders,
       body: req.body,
       responseType: 'buffer',
       throwHttpErrors: false,
