@@ -47,6 +47,9 @@ function addEntry(pack: tar.Pack, name: string, data: Buffer): Promise<void> {
 }
 
 export async function exportBundle(repo: PermafrostRepository, snapshotId: string, out: Writable): Promise<ExportReport> {
+  // Export only copies sealed bytes, but it is a reader's operation: a write-only host may not
+  // carry snapshots out of the repository.
+  repo.requireRead('export');
   const s = await repo.resolveSnapshot(snapshotId);
   const index = await repo.index();
   const reader = await repo.reader();

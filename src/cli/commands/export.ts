@@ -15,6 +15,7 @@ export function register(program: Command): void {
   ).action(async (snapshot: string, opts: RepoCliOptions & { output?: string }) => {
     if (!opts.output && process.stdout.isTTY) throw new UsageError('refusing to write a binary bundle to a terminal: redirect stdout or use -o FILE');
     await withRepo(opts, async (repo) => {
+      repo.requireRead('export');
       const out = opts.output ? createWriteStream(opts.output, { mode: 0o600 }) : process.stdout;
       const report = await exportBundle(repo, snapshot, out);
       const line = opts.json ? JSON.stringify(report) : `exported snapshot ${report.snapshot.slice(0, 8)}: ${report.streams} streams, ${report.blobs} blobs, ${formatBytes(report.bytes)}`;
