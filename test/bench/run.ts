@@ -5,6 +5,7 @@
 // input image is read (hashed) right before each round and is warm for every tool alike; the
 // repositories and restore outputs are written to the same disk for every tool.
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,8 +20,31 @@ import { ensureWorkload, sha256File } from './workload.js';
 
 const log = (m: string): void => console.log(m);
 
+/**
+ * Compiles permafrost into the bench folder and returns a launcher for that copy, so that a
+ * rebuild of dist/ by someone else during a long run cannot change the program being measured.
+ * Outside the project folder node_modules would not resolve: then the project's bin is used.
+ */
+function buildPermafrost(projectDir: string, benchDir: string): string {
+  const inside = !path.relative(projectDir, benchDir).startsWith('..');
+  const outDir = inside ? path.join(benchDir, 'build', 'dist') : path.join(projectDir, 'dist');
+  log(`bench: compiling permafrost into ${outDir}`);
+  try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json', '--outDir', outDir], { cwd: projectDir, stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch {
+    // tsc still emits JavaScript when some file has type errors; the run then fails loudly if
+    // the CLI itself is broken.
+    log('bench: warning: tsc reported errors (output emitted anyway)');
+  }
+  if (!inside) return path.join(projectDir, 'bin', 'permafrost.js');
+  const launcher = path.join(benchDir, 'build', 'permafrost.mjs');
+  writeFileSync(launcher, "const { main } = await import('./dist/src/cli/main.js');\nawait main(process.argv);\n");
+  return launcher;
+}
+
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   const projectDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = os.loadavg();
@@ -29,10 +53,7 @@ async function main(): Promise<void> {
     args.installMissing,
     log,
   );
-  if (args.tools.includes('permafrost')) {
-    log('bench: building permafrost (tsc)');
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: projectDir, stdio: 'inherit' });
-  }
+  const cli = args.tools.includes('permafrost') ? buildPermafrost(projectDir, args.dir) : path.join(projectDir, 'bin', 'permafrost.js');
 
   const workload = await ensureWorkload(path.join(args.dir, 'workload'), args.seed, args.size, log);
   const k = workload.bytesByKind;
@@ -43,12 +64,12 @@ async function main(): Promise<void> {
   );
 
   const cacheDir = path.join(args.dir, 'cache');
-  const tools = makeTools(projectDir, cacheDir);
+  const tools = makeTools(cli, cacheDir);
   const selected = args.tools.map((t) => tools[t]);
 
   // Warm-up: start every tool once (binaries, node modules and Python bytecode into the cache).
   for (const t of selected) {
-    const argv = t.name === 'permafrost' ? ['node', path.join(projectDir, 'bin', 'permafrost.js'), '--version'] : t.name === 'restic' ? ['restic', 'version'] : ['borg', '--version'];
+    const argv = t.name === 'permafrost' ? ['node', cli, '--version'] : t.name === 'restic' ? ['restic', 'version'] : ['borg', '--version'];
     await measure({ argv }).catch((e: Error) => log(`warm-up of ${t.name} failed: ${e.message}`));
   }
 
@@ -69,36 +90,45 @@ async function main(): Promise<void> {
       }
     }
     await fs.rm(cacheDir, { recursive: true, force: true });
+    if (round < args.rounds) {
+      const { summaries } = await writeResults(round);
+      log(`after round ${round}:\n${formatTable(summaries, args.size)}`);
+    }
   }
 
-  const summaries = summarise(results);
-  const targets = evaluateTargets(summaries, workload.bytesByKind.zero, args.size);
-  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  const { summaries, targets } = await writeResults(args.rounds);
   log(`\nmedians of ${args.rounds} round(s); ${command}`);
   log(`load average at start ${loadAverageAtStart.map((x) => x.toFixed(1)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} CPUs)\n`);
   log(formatTable(summaries, args.size));
   log(`\n${formatRatios(summaries)}\n`);
   log(`targets (issue 3):\n${formatTargets(targets)}`);
   if (failures.length) log(`\nfailed runs:\n${failures.join('\n')}`);
-
-  const doc = {
-    command,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverageAtStart, loadAverageAtEnd: os.loadavg() },
-    versions: toolVersions(),
-    settings: Object.fromEntries(selected.map((t) => [t.name, t.settings])),
-    workload: { seed: args.seed, size: args.size, bytesByKind: workload.bytesByKind, day2ChangedBytes: workload.day2ChangedBytes, plan: workload.plan, sha256: workload.sha256 },
-    rounds: args.rounds,
-    results,
-    medians: summaries,
-    targets,
-    failures,
-  };
-  await fs.mkdir(path.dirname(args.out), { recursive: true });
-  await fs.writeFile(args.out, JSON.stringify(doc, null, 2));
   log(`\nresults: ${args.out}`);
   if (failures.length) process.exitCode = 1;
+
+  /** Writes the JSON result for the rounds done so far (also after every round: a long run that is stopped keeps its data). */
+  async function writeResults(roundsDone: number) {
+    const summaries = summarise(results);
+    const targets = evaluateTargets(summaries, workload.bytesByKind.zero, args.size);
+    const doc = {
+      command,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      complete: roundsDone === args.rounds,
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverageAtStart, loadAverageNow: os.loadavg() },
+      versions: toolVersions(),
+      settings: Object.fromEntries(selected.map((t) => [t.name, t.settings])),
+      workload: { seed: args.seed, size: args.size, bytesByKind: workload.bytesByKind, day2ChangedBytes: workload.day2ChangedBytes, plan: workload.plan, sha256: workload.sha256 },
+      rounds: roundsDone,
+      results,
+      medians: summaries,
+      targets,
+      failures,
+    };
+    await fs.mkdir(path.dirname(args.out), { recursive: true });
+    await fs.writeFile(args.out, JSON.stringify(doc, null, 2));
+    return { summaries, targets };
+  }
 }
 
 main().catch((err: unknown) => {

@@ -22,8 +22,8 @@ export interface BenchTool {
   restore(repo: string, stage: string, label: string, outDir: string): { cmd: Command; file: string };
 }
 
-export function makeTools(projectDir: string, cacheDir: string): Record<ToolName, BenchTool> {
-  const cli = path.join(projectDir, 'bin', 'permafrost.js');
+/** `cli`: the permafrost entry script to run with node. */
+export function makeTools(cli: string, cacheDir: string): Record<ToolName, BenchTool> {
   const pfEnv = { PERMAFROST_PASSWORD: BENCH_PASSWORD };
   const resticEnv = { RESTIC_PASSWORD: BENCH_PASSWORD, RESTIC_CACHE_DIR: path.join(cacheDir, 'restic') };
   const borgEnv = (flavour: string): Record<string, string> => ({
