@@ -22,6 +22,8 @@ export interface MappingResolution {
   recordMatches: Map<string, { kind: MappingKind; from: string }>;
   errors: PreflightIssue[];
   notes: PlanNote[];
+  /** `kind\u0000from` of the mappings the user gave explicitly (never overridden by a twin in the target). */
+  explicit: Set<string>;
 }
 
 export interface FlavorSpec {
@@ -234,7 +236,8 @@ export function resolveMappings(
   if (!facts.availabilityZones && [...demands.values()].some((d) => d.kind === 'availability_zone')) {
     notes.push({ level: 'warning', code: 'az-unchecked', message: 'the target availability zones are unknown: AZ names are kept as they are and were not checked' });
   }
-  return { tables, externalRefs, recordMatches, errors, notes };
+  const explicit = new Set([...demands.values()].filter((d) => d.kind !== 'project' && tables[d.kind][d.key]?.by === 'explicit').map((d) => `${d.kind}\u0000${d.key}`));
+  return { tables, externalRefs, recordMatches, errors, notes, explicit };
 }
 
 type Fail = (d: Demand, code: string, message: string, hint: string) => void;
@@ -254,7 +257,7 @@ function resolveOne(
     case 'availability_zone':
       return resolveZone(d, explicit, facts, fail);
     case 'image':
-      return resolveImage(d, explicit, facts.images, options, fail);
+      return resolveImage(d, explicit, usableImages(facts.images, facts.project.id), options, fail);
     case 'subnet_pool':
       return resolveNamed(d, explicit, facts.subnetPools ?? [], 'subnet pool', fail, { allowDefault: false, createable: false });
     case 'volume_type':
@@ -263,11 +266,17 @@ function resolveOne(
         createable: d.record !== undefined && isPrivate(d.record, 'os-volume-type-access:is_public', 'is_public'),
       });
     case 'user':
-      return resolveNamed(d, explicit, facts.users, 'user', fail, { allowDefault: false, createable: d.record !== undefined });
+      return resolveNamed(d, explicit, withExisting(facts.users, facts, 'user'), 'user', fail, { allowDefault: false, createable: d.record !== undefined });
     case 'group':
-      return resolveNamed(d, explicit, facts.groups ?? [], 'group', fail, { allowDefault: false, createable: d.record !== undefined });
-    case 'role':
-      return resolveNamed(d, explicit, facts.roles, 'role', fail, { allowDefault: false, createable: false });
+      return resolveNamed(d, explicit, withExisting(facts.groups ?? [], facts, 'group'), 'group', fail, { allowDefault: false, createable: d.record !== undefined });
+    case 'role': {
+      const roles = withExisting(facts.roles, facts, 'role');
+      // every Keystone has roles: an empty list means the caller could not list them (a member)
+      if (roles.length === 0 && explicit === undefined) {
+        return { to: d.key, by: 'name', note: 'not checked: the target roles could not be listed (listing roles needs admin); the name is used as it is' };
+      }
+      return resolveNamed(d, explicit, roles, 'role', fail, { allowDefault: false, createable: false });
+    }
     default:
       return undefined;
   }
@@ -353,6 +362,18 @@ function resolveZone(d: Demand, explicit: string | undefined, facts: TargetFacts
   return { to: wanted, by: explicit !== undefined ? 'explicit' : 'name' };
 }
 
+/**
+ * Images the target project may boot from or copy: public and community ones, its own, and
+ * shared ones; an admin's listing also shows other projects' private images, which it may not use.
+ */
+function usableImages(images: TargetImage[], targetProjectId: string | undefined): TargetImage[] {
+  return images.filter((img) => {
+    if (img.visibility === 'public' || img.visibility === 'community') return true;
+    if (img.owner === undefined || targetProjectId === undefined) return true;
+    return img.owner === targetProjectId || img.visibility === 'shared';
+  });
+}
+
 function imageChecksumMatch(record: ResourceRecord, images: TargetImage[]): TargetImage | undefined {
   const md5 = typeof record.fields.checksum === 'string' ? record.fields.checksum : record.data?.[0]?.cloudChecksum;
   const hashValue = typeof record.fields.os_hash_value === 'string' ? record.fields.os_hash_value : undefined;
@@ -425,6 +446,12 @@ function resolveNamed(
   if (opts.createable) return undefined; // in the snapshot: the planner creates it
   fail(d, `unmapped-${d.kind}`, `${what} ${d.key} does not exist in the target`, hint);
   return { to: null, by: 'unresolved' };
+}
+
+/** Users, groups and roles the facts list, plus those the target project's inventory holds (a member sees itself there). */
+function withExisting(list: NamedTarget[], facts: TargetFacts, kind: 'user' | 'group' | 'role'): NamedTarget[] {
+  const extra = facts.existing.filter((e) => e.kind === kind && !list.some((item) => item.id === e.id)).map((e) => ({ id: e.id, name: e.name }));
+  return extra.length === 0 ? list : [...list, ...extra];
 }
 
 /** A flavor or volume type the project had private access to (so the restore may recreate it). */

@@ -49,6 +49,8 @@ export interface TargetImage {
   hashValue?: string;
   status?: string;
   visibility?: string;
+  /** Owning project; with `visibility`, decides whether the target project may use the image. */
+  owner?: string;
 }
 
 export interface NamedTarget {

@@ -164,7 +164,14 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
       continue;
     }
     const operation = record.kind === 'port' && isRouterInterfacePort(record) ? 'router-interface' : 'restore';
-    const matched = resolution.recordMatches.get(recordKey);
+    let matched = resolution.recordMatches.get(recordKey);
+    const twin = existing.find(record, (kind, key) => keyCounts.get(`${kind}:${key}`) ?? 0);
+    if (record.kind === 'image' && matched && twin && !('ambiguous' in twin) && twin.by !== 'name' && !resolution.explicit.has(`${matched.kind}\u0000${matched.from}`)) {
+      // the project's image itself is still (or again) in the target: not a mapping to another image
+      // (flavors, volume types, users and roles live outside the project: those stay mappings)
+      delete resolution.tables[matched.kind as Exclude<MappingKind, 'project'>][matched.from];
+      matched = undefined;
+    }
     const entry = mappedTo(matched);
     let step: PlanStep;
     if (matched && entry && entry.to !== null) {
@@ -179,8 +186,7 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
         notes: entry.note ? [{ level: 'info' as const, code: `mapped-by-${entry.by}`, message: entry.note }] : [],
       });
     } else {
-      const match = existing.find(record, (kind, key) => keyCounts.get(`${kind}:${key}`) ?? 0);
-      const decision = decideAction(record, match, input.mode, input.overwrite);
+      const decision = decideAction(record, twin, input.mode, input.overwrite);
       if (record.kind === 'security_group' && record.name === 'default' && decision.action === 'create') {
         decision.action = 'reuse';
         decision.reason = "the target project's own default group (Neutron creates it with the project's first network use)";

@@ -192,6 +192,31 @@ describe('buildPlan: into another cloud', () => {
     expect(without.steps[`image:${IDS.image}`]!.action).toBe('create');
   });
 
+  it('does not reuse another project’s private image that an admin happens to see', () => {
+    const foreign = { id: 'bbbb0000-1111-4222-8333-444455556666', name: 'demo-image', checksum: IMAGE_MD5, status: 'active', visibility: 'private', owner: IDS.project };
+    const facts = sameCloudFacts({ isAdmin: true, images: [foreign] });
+    expect(buildPlan(manifest, facts).steps[`image:${IDS.image}`]!.action).toBe('create');
+    const shared = buildPlan(manifest, sameCloudFacts({ isAdmin: true, images: [{ ...foreign, visibility: 'public' }] }));
+    expect(shared.steps[`image:${IDS.image}`]).toMatchObject({ action: 'map', targetId: foreign.id });
+  });
+
+  it('keeps the project’s own image in place instead of mapping it to itself', () => {
+    const home = sameCloudFacts({
+      project: { name: 'demo', id: IDS.project, exists: true },
+      images: [{ id: IDS.image, name: 'demo-image', checksum: IMAGE_MD5, status: 'active', visibility: 'private', owner: IDS.project }],
+      existing: [{ kind: 'image', id: IDS.image, name: 'demo-image' }],
+    });
+    const plan = buildPlan(manifest, home, { mode: 'in-place' });
+    expect(plan.steps[`image:${IDS.image}`]).toMatchObject({ action: 'skip', targetId: IDS.image });
+    expect(plan.mappings.image['demo-image']).toBeUndefined();
+  });
+
+  it('uses role names unchecked when the target roles cannot be listed (member)', () => {
+    const plan = buildPlan(manifest, sameCloudFacts({ roles: [] }));
+    expect(plan.preflight.ok).toBe(true);
+    expect(plan.mappings.role.member).toMatchObject({ to: 'member', by: 'name', note: expect.stringContaining('not checked') });
+  });
+
   it('lets the target choose the availability zone with an empty mapping', () => {
     const facts = otherCloudFacts({ isAdmin: true, availabilityZones: { compute: ['az-a'], volume: ['az-a'] } });
     const failing = buildPlan(manifest, facts, { mappings: parseMapArgs(['network:public=ext-net']) });
