@@ -55,7 +55,27 @@ export class ExistingIndex {
   }
 }
 
-/** How `--overwrite overwrite` replaces an existing resource of a kind in place; undefined = it cannot. */
+/** The content hash a kind publishes (Swift etag, Glance md5), to see that a same-named twin holds other bytes. */
+function contentHashOf(kind: ResourceKind, fields: Record<string, unknown> | undefined): string | undefined {
+  const value = kind === 'object' ? (fields?.hash ?? fields?.etag) : kind === 'image' ? fields?.checksum : undefined;
+  return typeof value === 'string' && value !== '' ? value.replace(/"/g, '') : undefined;
+}
+
+function contentDiffers(record: ResourceRecord, match: TargetMatch): boolean {
+  const mine = contentHashOf(record.kind, record.fields);
+  const theirs = contentHashOf(record.kind, match.existing.fields);
+  return mine !== undefined && theirs !== undefined && mine !== theirs;
+}
+
+function contentNote(record: ResourceRecord, match: TargetMatch): PlanNote {
+  return {
+    level: 'warning',
+    code: 'content-differs',
+    message: `the ${record.kind} in the target (${match.existing.id}) has other content than the backup (hash ${contentHashOf(record.kind, match.existing.fields)} instead of ${contentHashOf(record.kind, record.fields)}): it is kept as it is; restore in place with --overwrite to replace it`,
+  };
+}
+
+/** How `--overwrite` replaces an existing resource of a kind in place; undefined = it cannot. */
 const OVERWRITE: Partial<Record<ResourceKind, UpdateStrategy>> = {
   server: 'rebuild',
   volume: 'reimage',
@@ -104,8 +124,9 @@ export function decideAction(
     };
   }
   const found = `exists in the target as ${match.existing.id} (matched by ${match.by})`;
-  if (mode === 'create') return { action: 'reuse', targetId: match.existing.id, reason: found, notes: [] };
-  if (overwrite === 'skip') return { action: 'skip', targetId: match.existing.id, reason: `${found}; overwrite policy "skip" keeps it`, notes: [] };
+  const kept = contentDiffers(record, match) ? [contentNote(record, match)] : [];
+  if (mode === 'create') return { action: 'reuse', targetId: match.existing.id, reason: found, notes: kept };
+  if (overwrite === 'skip') return { action: 'skip', targetId: match.existing.id, reason: `${found}; overwrite policy "skip" keeps it`, notes: kept };
   const strategy = OVERWRITE[record.kind];
   if (!strategy) {
     return {

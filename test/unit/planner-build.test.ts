@@ -351,6 +351,15 @@ describe('buildPlan: in place', () => {
     expect(plan.steps[`server:${IDS.server}`]!.notes.map((n) => n.code)).toContain('rebuild');
   });
 
+  it('says when a kept object holds other bytes than the backup', () => {
+    const existing = everythingExists(manifest).map((e) => (e.id === 'demo-container/blob.bin' ? { ...e, id: e.id, fields: { ...e.fields, hash: '0123456789abcdef0123456789abcdef' } } : e));
+    const plan = buildPlan(manifest, sameCloudFacts({ ...home, existing }), { mode: 'in-place' });
+    const blob = plan.steps['object:demo-container/blob.bin']!;
+    expect(blob.action).toBe('skip');
+    expect(blob.notes).toEqual([expect.objectContaining({ level: 'warning', code: 'content-differs', message: expect.stringContaining('--overwrite') })]);
+    expect(plan.steps['object:demo-container/hello.txt']!.notes).toEqual([]);
+  });
+
   it('recreates what was deleted and reuses what is left', () => {
     const gone = new Set([`server:${IDS.server}`, `volume:${IDS.volBlank}`, `port:${IDS.serverPort}`, `floating_ip:${IDS.fip}`]);
     const existing = everythingExists(manifest).filter((e) => !gone.has(`${e.kind}:${e.id}`));
