@@ -5,6 +5,8 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { ExitCode, PermafrostError } from '../errors.js';
+import { configureLogging } from '../log/logger.js';
+import { scrubText } from '../log/secrets.js';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -16,6 +18,11 @@ export async function buildProgram(): Promise<Command> {
     .option('--debug', 'verbose diagnostics on stderr (never secrets)')
     .showHelpAfterError()
     .exitOverride();
+  // --debug is global: switch the logger on before any command runs, also for commands that
+  // log before they open a cloud session.
+  program.hook('preAction', (_this, action) => {
+    if (action.optsWithGlobals().debug) configureLogging({ debug: true });
+  });
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'commands');
   const files = readdirSync(dir)
     .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !f.endsWith('.test.ts'))
@@ -33,11 +40,11 @@ export function reportError(err: unknown): number {
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
   if (err instanceof PermafrostError) {
-    process.stderr.write(`permafrost: ${err.message}\n`);
+    process.stderr.write(`permafrost: ${scrubText(err.message)}\n`);
     return err.exitCode;
   }
   const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  process.stderr.write(`permafrost: internal error (please report it): ${message}\n`);
+  process.stderr.write(`permafrost: internal error (please report it): ${scrubText(message)}\n`);
   return ExitCode.internal;
 }
 
