@@ -46,8 +46,11 @@ const SET_FIELDS = new Set(['tags', 'security_groups', 'availability_zone_hints'
 export function compareFidelity(snapshot: ResourceRecord, restored: Record<string, unknown>, ctx: FidelityContext): FidelityReport {
   const newIdOf = new Map<string, string>();
   for (const table of Object.values(ctx.idMap)) for (const [oldId, entry] of Object.entries(table ?? {})) newIdOf.set(oldId, entry.id);
-  const expected = flattenLeaves(normalize(snapshot.fields));
-  const actual = flattenLeaves(normalize(restored));
+  // set-like arrays are sorted by their values in the target's terms, so that [A, B] and the
+  // restored [B', A'] line up element by element however the new IDs happen to sort
+  const translate = (value: unknown): unknown => deepMapStrings(value, (s) => newIdOf.get(s) ?? s);
+  const expected = flattenLeaves(normalize(snapshot.fields, '', translate));
+  const actual = flattenLeaves(normalize(restored, '', (v) => v));
   const mappedFields = ctx.mappedFields ?? {};
   const report: FidelityReport = {
     kind: snapshot.kind,
@@ -115,18 +118,31 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /** Drops restore markers and sorts set-like arrays, so neither shows up as a difference. */
-function normalize(value: unknown, key = ''): unknown {
+function normalize(value: unknown, key: string, sortKey: (value: unknown) => unknown): unknown {
   if (Array.isArray(value)) {
-    const items = value.filter((item) => !(typeof item === 'string' && isRestoreMarker(item))).map((item) => normalize(item));
-    return SET_FIELDS.has(key) ? [...items].sort((x, y) => compareText(JSON.stringify(x), JSON.stringify(y))) : items;
+    const items = value.filter((item) => !(typeof item === 'string' && isRestoreMarker(item))).map((item) => normalize(item, '', sortKey));
+    if (!SET_FIELDS.has(key)) return items;
+    return items
+      .map((item) => ({ item, key: JSON.stringify(sortKey(item)) }))
+      .sort((x, y) => compareText(x.key, y.key))
+      .map((entry) => entry.item);
   }
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (isRestoreMarker(k)) continue;
-      out[k] = normalize(v, k);
+      out[k] = normalize(v, k, sortKey);
     }
     return out;
+  }
+  return value;
+}
+
+function deepMapStrings(value: unknown, map: (s: string) => string): unknown {
+  if (typeof value === 'string') return map(value);
+  if (Array.isArray(value)) return value.map((item) => deepMapStrings(item, map));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, deepMapStrings(v, map)]));
   }
   return value;
 }

@@ -211,6 +211,15 @@ describe('buildPlan: into another cloud', () => {
     expect(plan.mappings.image['demo-image']).toBeUndefined();
   });
 
+  it('creates a user the target lacks (admin), saying that its password is not restored', () => {
+    const plan = buildPlan(manifest, otherCloudFacts({ isAdmin: true, users: [] }), { mappings: parseMapArgs(['network:public=ext-net']) });
+    expect(plan.steps[`user:${IDS.user}`]).toMatchObject({ action: 'create', notes: [expect.objectContaining({ code: 'password-not-restored', level: 'warning' })] });
+    const mapped = buildPlan(manifest, otherCloudFacts({ isAdmin: true }), { mappings: parseMapArgs(['network:public=ext-net', 'user:demo=demo']) });
+    expect(mapped.steps[`user:${IDS.user}`]).toMatchObject({ action: 'map', targetId: '2b2b2b2b2b2b4b2b8b2b2b2b2b2b2b2b', notes: [] });
+    const asMember = buildPlan(manifest, otherCloudFacts({ users: [] }), { mappings: parseMapArgs(['network:public=ext-net']) });
+    expect(asMember.preflight.errors.find((e) => e.stepId === `user:${IDS.user}`)?.code).toBe('needs-admin');
+  });
+
   it('uses role names unchecked when the target roles cannot be listed (member)', () => {
     const plan = buildPlan(manifest, sameCloudFacts({ roles: [] }));
     expect(plan.preflight.ok).toBe(true);

@@ -192,6 +192,17 @@ describe('compareFidelity', () => {
     expect(compareFidelity(volume, restored, { idMap }).differences).toEqual([{ path: 'size', expected: 1, actual: 2 }]);
   });
 
+  it('lines up set-like ID lists whatever order the new IDs sort in', () => {
+    const port = structuredClone(record(IDS.serverPort));
+    port.fields.security_groups = [IDS.demoSg, IDS.defaultSg];
+    const idMap = demoIdMap();
+    setId(idMap, 'security_group', IDS.defaultSg, { id: '00000000-0000-4000-8000-000000000000' });
+    const restored = { ...structuredClone(port.fields), security_groups: ['00000000-0000-4000-8000-000000000000', NEW.sg] };
+    const report = compareFidelity(port, restored, { idMap });
+    expect(report.differences.filter((d) => d.path.startsWith('security_groups'))).toEqual([]);
+    expect(report.mapped.filter((m) => m.path.startsWith('security_groups'))).toHaveLength(2);
+  });
+
   it('fields that only the target reports are listed as added, not as differences', () => {
     const port = record(IDS.serverPort);
     const restored = { ...structuredClone(port.fields), id: NEW.port, network_id: NEW.net, fixed_ips: [{ subnet_id: NEW.subnet, ip_address: '10.10.0.133' }], security_groups: [NEW.sg], tenant_id: NEW.project, project_id: NEW.project, dns_name: 'demo-server', 'port_numa_affinity_policy': null };
