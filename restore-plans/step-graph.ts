@@ -9,7 +9,7 @@ import type { DataStreamRef, ResourceRecord, ResourceRef } from '../src/model/re
 import { getPath } from './field-paths.js';
 import { label, type MappingResolution } from './mapping-resolver.js';
 import type { MappingKind } from './mapping-rules.js';
-import type { OverwritePolicy, PlanNote, PlanStep, PreflightIssue, RestoreMode, StepAction } from './plan-schema.js';
+import type { OverwritePolicy, PlanStep, PreflightIssue, RestoreMode, StepAction } from './plan-schema.js';
 import type { SnapshotManifestInput, TargetFacts } from './planner-input.js';
 import { classifyReference } from './reference-roles.js';
 import { naturalKey } from './resource-identity.js';
@@ -579,4 +579,3 @@ function isRootVolume(server: ResourceRecord, volume: ResourceRecord, device: st
   return (device ?? attachmentDevice(volume, server.id)) === rootDevice;
 }
 
-export type { PlanNote };
