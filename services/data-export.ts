@@ -95,3 +95,14 @@ export interface DataExportJob {
 
 /** The optional hook a service module implements when its resources carry data. */
 export type ExportDataHook = (ctx: DataExportContext, records: ResourceRecord[]) => Promise<DataExportJob[]>;
+
+/**
+ * Thrown by an export when its resource was deleted (or is being deleted) while the backup ran:
+ * the runner records it as skipped, not failed — a project in use changes under a backup.
+ */
+export class ResourceGoneError extends Error {
+  constructor(what: string) {
+    super(`${what} was deleted while the backup ran`);
+    this.name = 'ResourceGoneError';
+  }
+}

@@ -5,7 +5,7 @@
 // exported by the volumes service — never a createImage there, which would only make more
 // volume snapshots.
 import type { ServiceClient } from '../../src/openstack/types.js';
-import type { DataExportContext, ExportDataHook } from '../data-export.js';
+import { ResourceGoneError, type DataExportContext, type ExportDataHook } from '../data-export.js';
 import { seg } from '../common/api-path.js';
 import { isNotFound } from '../common/http-status.js';
 import { downloadImageInto, getImage, waitImageActive } from '../images/download-image.js';
@@ -13,6 +13,7 @@ import { downloadImageInto, getImage, waitImageActive } from '../images/download
 interface NovaServer {
   id: string;
   status: string;
+  'OS-EXT-STS:task_state'?: string | null;
   image?: { id: string } | '' | null;
 }
 
@@ -59,14 +60,27 @@ export const exportServerData: ExportDataHook = async (ctx, records) => {
     });
 };
 
-async function captureServer(nova: ServiceClient, glance: ServiceClient, serverId: string, ctx: DataExportContext): Promise<Capture> {
-  let server: NovaServer;
-  try {
-    server = (await nova.request<{ server: NovaServer }>({ path: `/servers/${seg(serverId)}` })).body.server;
-  } catch (err) {
-    if (isNotFound(err)) throw new Error(`server ${serverId} disappeared during the backup`);
-    throw err;
+/** The server once no task runs on it (build, rebuild, another snapshot…), at most 3 minutes. */
+async function settledServer(nova: ServiceClient, serverId: string, ctx: DataExportContext): Promise<NovaServer> {
+  const deadline = Date.now() + 3 * 60_000;
+  for (;;) {
+    let server: NovaServer;
+    try {
+      server = (await nova.request<{ server: NovaServer }>({ path: `/servers/${seg(serverId)}` })).body.server;
+    } catch (err) {
+      if (isNotFound(err)) throw new ResourceGoneError(`server ${serverId}`);
+      throw err;
+    }
+    if (server.status === 'DELETED' || server.status === 'SOFT_DELETED') throw new ResourceGoneError(`server ${serverId}`);
+    const task = server['OS-EXT-STS:task_state'];
+    if ((!task && SNAPSHOTTABLE.includes(server.status)) || server.status === 'ERROR' || Date.now() > deadline || ctx.signal.aborted) return server;
+    ctx.progress.step('server', serverId, `wait while ${task ?? server.status}`);
+    await new Promise((r) => setTimeout(r, 3000));
   }
+}
+
+async function captureServer(nova: ServiceClient, glance: ServiceClient, serverId: string, ctx: DataExportContext): Promise<Capture> {
+  const server = await settledServer(nova, serverId, ctx);
   const imageId = server.image && typeof server.image === 'object' ? server.image.id : undefined;
   if (!imageId) return { mode: 'volumes' };
   if (!SNAPSHOTTABLE.includes(server.status)) {

@@ -2,7 +2,7 @@
 // downloaded from Glance into the stream `image/<id>` (fixed-size chunks, block-incremental
 // against the previous backup). Images of other projects (public, shared with us) are recorded
 // by the inventory but their bytes belong to their owner's backup.
-import type { ExportDataHook } from '../data-export.js';
+import { ResourceGoneError, type ExportDataHook } from '../data-export.js';
 import { downloadImageInto, getImage } from './download-image.js';
 
 export const exportImageData: ExportDataHook = async (ctx, records) => {
@@ -16,7 +16,7 @@ export const exportImageData: ExportDataHook = async (ctx, records) => {
       size: record.size,
       async transfer() {
         const image = await getImage(glance, record.id);
-        if (!image) throw new Error(`image ${record.id} disappeared during the backup`);
+        if (!image || image.status === 'deleted' || image.status === 'pending_delete') throw new ResourceGoneError(`image ${record.id}`);
         if (image.owner !== undefined && image.owner !== ctx.projectId) {
           return { data: [], fields: { dataExport: `not exported: the image belongs to project ${image.owner}` } };
         }

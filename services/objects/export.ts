@@ -7,7 +7,8 @@
 // the segments are ordinary objects of their own container and are exported as data like any
 // other object. Plain objects are checked against Swift's etag (md5).
 import type { ResourceRecord } from '../../src/model/resource.js';
-import type { ExportDataHook } from '../data-export.js';
+import { ResourceGoneError, type ExportDataHook } from '../data-export.js';
+import { isNotFound } from '../common/http-status.js';
 import { seg } from '../common/api-path.js';
 
 /** Container and object name of an object record (`fields`, else the `<container>/<name>` ID). */
@@ -43,7 +44,14 @@ export const exportObjectData: ExportDataHook = async (ctx, records) => {
       async transfer() {
         const { container, name } = objectLocation(record);
         const streamName = `object/${container}/${name}`;
-        const { stream, headers } = await swift.download({ path: objectPath(container, name), searchParams: { 'multipart-manifest': 'get' } });
+        let response;
+        try {
+          response = await swift.download({ path: objectPath(container, name), searchParams: { 'multipart-manifest': 'get' } });
+        } catch (err) {
+          if (isNotFound(err)) throw new ResourceGoneError(`object ${container}/${name}`);
+          throw err;
+        }
+        const { stream, headers } = response;
         const slo = /^true$/i.test(header(headers, 'x-static-large-object') ?? '');
         const dloPrefix = header(headers, 'x-object-manifest');
         const etag = header(headers, 'etag')?.replace(/"/g, '');

@@ -8,7 +8,7 @@
 // way is a tracked temporary, deleted as soon as it has served (and by the sweeper after a
 // crash). The bytes land in the stream `volume/<id>` (fixed-size chunks, block-incremental).
 import type { ServiceClient } from '../../src/openstack/types.js';
-import type { DataExportContext, ExportDataHook } from '../data-export.js';
+import { ResourceGoneError, type DataExportContext, type ExportDataHook } from '../data-export.js';
 import { waitForStatus } from '../common/wait.js';
 import { seg, versionedPath } from '../common/api-path.js';
 import { isNotFound } from '../common/http-status.js';
@@ -95,10 +95,24 @@ async function getSnapshot(cinder: ServiceClient, id: string): Promise<CinderSna
   }
 }
 
+/** Cinder statuses that pass by themselves (the volume is busy, not broken). */
+const VOLUME_TRANSITIONAL = ['creating', 'attaching', 'detaching', 'reserved', 'downloading', 'uploading', 'backing-up', 'restoring-backup', 'extending', 'retyping', 'maintenance'];
+
+/** The volume once it is no longer busy (at most 3 minutes); gone → ResourceGoneError. */
+async function settledVolume(cinder: ServiceClient, volumeId: string, ctx: DataExportContext): Promise<CinderVolume> {
+  const deadline = Date.now() + 3 * 60_000;
+  for (;;) {
+    const volume = await getVolume(cinder, volumeId);
+    if (!volume || volume.status === 'deleting') throw new ResourceGoneError(`volume ${volumeId}`);
+    if (!VOLUME_TRANSITIONAL.includes(volume.status) || Date.now() > deadline || ctx.signal.aborted) return volume;
+    ctx.progress.step('volume', volumeId, `wait while ${volume.status}`);
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+}
+
 /** The point-in-time step: a snapshot of an attached volume, or the upload of an idle one. */
 async function captureVolume(cinder: ServiceClient, volumeId: string, ctx: DataExportContext): Promise<Capture> {
-  const volume = await getVolume(cinder, volumeId);
-  if (!volume) throw new Error(`volume ${volumeId} disappeared during the backup`);
+  const volume = await settledVolume(cinder, volumeId, ctx);
   if (volume.status === 'in-use') {
     ctx.progress.step('volume', volumeId, 'snapshot');
     const name = ctx.temporaries.nameFor(`snap-${volumeId}`);

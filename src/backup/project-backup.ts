@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ServiceModule } from '../../services/module.js';
-import type { DataExportContext, DataExportJob } from '../../services/data-export.js';
+import { ResourceGoneError, type DataExportContext, type DataExportJob } from '../../services/data-export.js';
 import { mapLimit } from '../../services/common/limit.js';
 import type { ResourceRecord, SkippedKind } from '../model/resource.js';
 import type { Session } from '../openstack/types.js';
@@ -110,12 +110,21 @@ export async function backupProject(opts: ProjectBackupOptions): Promise<Project
   for (const r of resources) counts[r.kind] = (counts[r.kind] ?? 0) + 1;
   reporter.emit({ event: 'inventory', projectId: project.id, counts, skippedKinds: skippedKinds.length, failedKinds: failedKinds.length });
 
-  // 3. exclusions
+  // 3. exclusions (an excluded container takes its objects with it)
+  const excludedContainers = new Map<string, string>();
   for (const r of resources) {
     const rule = excludedBy(r, opts.excludes ?? []);
     if (rule && r.status === 'ok') {
       r.status = 'skipped';
       r.reason = `excluded by --exclude ${rule.kind}:${rule.pattern}`;
+      if (r.kind === 'container') excludedContainers.set(r.name, r.reason);
+    }
+  }
+  for (const r of resources) {
+    const container = r.kind === 'object' && typeof r.fields.container === 'string' ? r.fields.container : undefined;
+    if (container !== undefined && r.status === 'ok' && excludedContainers.has(container)) {
+      r.status = 'skipped';
+      r.reason = `container ${container} ${excludedContainers.get(container)}`;
     }
   }
 
@@ -205,7 +214,10 @@ export async function backupProject(opts: ProjectBackupOptions): Promise<Project
         rec.data = result.data;
         if (result.fields) rec.fields = { ...rec.fields, ...result.fields };
       } catch (err) {
-        markFailed(rec, signal.aborted ? 'interrupted' : messageOf(err));
+        if (err instanceof ResourceGoneError) {
+          rec.status = 'skipped';
+          rec.reason = err.message;
+        } else markFailed(rec, signal.aborted ? 'interrupted' : messageOf(err));
       }
       reporter.emit({
         event: 'resource-done',

@@ -28,7 +28,9 @@ A() { openstack --os-cloud "$ADM" "$@"; }
 D() { openstack --os-cloud "$DEMO" "$@"; }
 exists() { "$@" >/dev/null 2>&1; }
 
-# ---------------------------------------------------------------- identity (admin)
+# The sections below are independent of each other: they run in parallel (each openstack CLI
+# call costs 2–5 s), then the server that needs the server group boots.
+seed_identity() {
 dc_log "extra: group with membership, role assignment; application credential"
 exists A group show --domain default demo-group || A group create --domain default --description "demo group (seed-extra)" demo-group >/dev/null
 A group add user --group-domain default --user-domain default demo-group demo >/dev/null
@@ -38,11 +40,15 @@ if ! D application credential show demo-appcred >/dev/null 2>&1; then
   D application credential create --description "seed-extra app credential" --role member demo-appcred >/dev/null
 fi
 
-# ---------------------------------------------------------------- compute (admin flavor, demo server group)
+}
+
+seed_compute() {
 exists A flavor show m1.demo-private || A flavor create --vcpus 1 --ram 256 --disk 1 --private --project demo m1.demo-private >/dev/null
 exists D server group show demo-group-aa || D server group create --policy soft-anti-affinity demo-group-aa >/dev/null
 
-# ---------------------------------------------------------------- networks
+}
+
+seed_networks() {
 dc_log "extra: subnet pool, subnets, port, QoS"
 exists D subnet pool show demo-pool || D subnet pool create --pool-prefix 10.20.0.0/16 --default-prefix-length 26 \
   --description "demo subnet pool" demo-pool >/dev/null
@@ -63,7 +69,9 @@ else
   dc_log "extra: the cloud has no qos extension; no QoS policy seeded"
 fi
 
-# ---------------------------------------------------------------- images: one shared with the admin project
+}
+
+seed_image() {
 if ! exists D image show demo-image-shared; then
   "$PY" -c "import random,sys; r=random.Random(99); open(sys.argv[1],'wb').write(r.randbytes(1024*1024+5))" "$SEED/demo-image-shared.raw"
   D image create --disk-format raw --container-format bare --file "$SEED/demo-image-shared.raw" \
@@ -72,7 +80,9 @@ if ! exists D image show demo-image-shared; then
   D image add project demo-image-shared "$ADMIN_PROJECT" >/dev/null
 fi
 
-# ---------------------------------------------------------------- swift (raw API through curl)
+}
+
+seed_swift() {
 dc_log "extra: swift large objects, unicode/empty objects, versioned container"
 TOKEN=$(D token issue -f value -c id)
 PROJ=$(D token issue -f value -c project_id)
@@ -124,6 +134,16 @@ if ! sw -I "$SURL/demo-versioned" -o /dev/null; then
   printf 'version 2\n' | sw -X PUT --data-binary @- "$SURL/demo-versioned/doc.txt" -o /dev/null
 fi
 sw -X POST -H 'X-Account-Meta-Owner: demo-seed' "$SURL" -o /dev/null
+}
+
+pids=()
+for section in seed_identity seed_compute seed_networks seed_image seed_swift; do
+  "$section" &
+  pids+=("$!")
+done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+[ "$failed" = 0 ] || dc_die "a seed-extra section failed (see the messages above)"
 
 # ---------------------------------------------------------------- compute: second server with user data in the group
 dc_log "extra: server demo-server-ud (user data, server group)"
