@@ -190,8 +190,10 @@ export class ComputeClient {
     return new ComputeClient(await session.client('compute', { microversion: COMPUTE_MICROVERSION, minMicroversion: COMPUTE_MIN_MICROVERSION }), pageSize);
   }
 
-  private list<T>(path: string, itemsKey: string, searchParams?: Record<string, string | number | boolean | undefined>, pageSize = this.pageSize): Promise<T[]> {
-    return collect(this.http.paginate<T>({ path, itemsKey, searchParams, pageSize, style: 'links' }));
+  /** `paged: false` for APIs without next links (limit/offset only): one request, no limit. */
+  private list<T>(path: string, itemsKey: string, searchParams?: Record<string, string | number | boolean | undefined>, opts: { paged?: boolean } = {}): Promise<T[]> {
+    const pageSize = opts.paged === false ? undefined : this.pageSize;
+    return collect(this.http.paginate<T>({ path, itemsKey, searchParams, pageSize, style: opts.paged === false ? 'none' : 'links' }));
   }
 
   private async action(serverId: string, body: unknown): Promise<{ headers: Record<string, unknown>; body: unknown }> {
@@ -209,8 +211,10 @@ export class ComputeClient {
   findServer(id: string): Promise<Server | undefined> {
     return orUndefinedIfNotFound(() => this.getServer(id));
   }
-  async createServer(server: CreateServerRequest): Promise<{ id: string; adminPass?: string }> {
-    const res = await this.http.request<{ server: { id: string; adminPass?: string } }>({ method: 'POST', path: '/servers', json: { server } });
+  /** `schedulerHints` (e.g. `{ group: <server group ID> }`) go beside the server, as Nova wants them. */
+  async createServer(server: CreateServerRequest, schedulerHints?: Record<string, unknown>): Promise<{ id: string; adminPass?: string }> {
+    const json = schedulerHints ? { server, 'os:scheduler_hints': schedulerHints } : { server };
+    const res = await this.http.request<{ server: { id: string; adminPass?: string } }>({ method: 'POST', path: '/servers', json });
     return res.body.server;
   }
   async updateServer(id: string, changes: { name?: string; description?: string | null; hostname?: string }): Promise<Server> {
@@ -357,7 +361,8 @@ export class ComputeClient {
 
   // Server groups
   listServerGroups(opts: { allProjects?: boolean } = {}): Promise<ServerGroup[]> {
-    return this.list('/os-server-groups', 'server_groups', { all_projects: opts.allProjects ? true : undefined }, undefined);
+    // Server groups page with limit/offset and give no next links: read them in one call.
+    return this.list('/os-server-groups', 'server_groups', { all_projects: opts.allProjects ? true : undefined }, { paged: false });
   }
   async getServerGroup(id: string): Promise<ServerGroup> {
     return (await this.http.request<{ server_group: ServerGroup }>({ path: `/os-server-groups/${seg(id)}` })).body.server_group;

@@ -124,8 +124,8 @@ export class VolumeClient {
     return new VolumeClient(await session.client('volumev3', { microversion: VOLUME_MICROVERSION, minMicroversion: VOLUME_MIN_MICROVERSION }), pageSize);
   }
 
-  private list<T>(path: string, itemsKey: string, searchParams?: Record<string, string | number | boolean | undefined>, pageSize = this.pageSize): Promise<T[]> {
-    return collect(this.http.paginate<T>({ path, itemsKey, searchParams, pageSize, style: 'links' }));
+  private list<T>(path: string, itemsKey: string, searchParams?: Record<string, string | number | boolean | undefined>): Promise<T[]> {
+    return collect(this.http.paginate<T>({ path, itemsKey, searchParams, pageSize: this.pageSize, style: 'links' }));
   }
 
   private async volumeAction<T = unknown>(id: string, body: unknown): Promise<T> {
