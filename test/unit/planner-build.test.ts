@@ -435,3 +435,66 @@ describe('buildPlan: cycles', () => {
     expect(cycle?.message).toContain(`volume:${IDS.volFromImage}`);
   });
 });
+
+describe('buildPlan: identity of an admin backup', () => {
+  // shapes as services/identity/records.ts makes them from Keystone's role_assignments?include_names
+  const aliceId = 'a11ce000000000000000000000000001';
+  const opsId = '0b5000000000000000000000000000g1';
+  const assignment = (actor: 'user' | 'group', actorId: string, actorName: string): ResourceRecord => ({
+    kind: 'role_assignment',
+    id: `${actor}:${actorId}@project:${IDS.project}/role:${IDS.memberRole}`,
+    name: `${actorName} → member`,
+    projectId: IDS.project,
+    fields: { role: { id: IDS.memberRole, name: 'member' }, [actor]: { id: actorId, name: actorName }, scope: { project: { id: IDS.project, name: 'demo' } } },
+    refs: [
+      { kind: actor, id: actorId, field: `${actor}.id`, name: actorName },
+      { kind: 'project', id: IDS.project, field: 'scope.project.id', name: 'demo' },
+      { kind: 'role', id: IDS.memberRole, field: 'role.id', name: 'member' },
+    ],
+    status: 'ok',
+  });
+  const withIdentity = () => {
+    const manifest = loadDemoManifest();
+    manifest.resources.push(
+      { kind: 'user', id: aliceId, name: 'alice', fields: { id: aliceId, name: 'alice', domain_id: 'default', enabled: true, default_project_id: IDS.project }, refs: [{ kind: 'project', id: IDS.project, field: 'default_project_id' }], status: 'ok' },
+      { kind: 'group', id: opsId, name: 'ops', fields: { id: opsId, name: 'ops', domain_id: 'default', members: [aliceId] }, refs: [{ kind: 'user', id: aliceId, field: 'members.0', name: 'alice' }], status: 'ok' },
+      { kind: 'role', id: IDS.memberRole, name: 'member', fields: { id: IDS.memberRole, name: 'member' }, refs: [], status: 'ok' },
+      assignment('user', aliceId, 'alice'),
+      assignment('group', opsId, 'ops'),
+    );
+    return manifest;
+  };
+
+  it('creates users and groups before their memberships and role assignments, after the project', () => {
+    const manifest = withIdentity();
+    const plan = buildPlan(manifest, otherCloudFacts({ isAdmin: true, project: { name: 'demo-copy', exists: false } }), { mappings: parseMapArgs(['network:public=ext-net']) });
+    expect(plan.preflight.errors).toEqual([]);
+    const userAssignment = `role_assignment:user:${aliceId}@project:${IDS.project}/role:${IDS.memberRole}`;
+    expect(plan.steps[`user:${aliceId}`]).toMatchObject({ action: 'create', notes: [expect.objectContaining({ code: 'password-not-restored' })] });
+    expect(plan.steps[`group:${opsId}`]!.dependsOn).toContain(`user:${aliceId}`);
+    expect(plan.steps[`role:${IDS.memberRole}`]).toMatchObject({ action: 'map', targetId: '3c3c3c3c3c3c4c3c8c3c3c3c3c3c3c3c' });
+    expect([...plan.steps[userAssignment]!.dependsOn].sort()).toEqual([`project:${IDS.project}`, `role:${IDS.memberRole}`, `user:${aliceId}`].sort());
+    expectBefore(plan, `project:${IDS.project}`, userAssignment);
+    expectBefore(plan, `user:${aliceId}`, userAssignment);
+    expectBefore(plan, userAssignment, `network:${IDS.demoNet}`);
+  });
+
+  it('an existing assignment of the same user and role in the target project is reused', () => {
+    const manifest = withIdentity();
+    const existing = [
+      { kind: 'role_assignment' as const, id: 'target-assignment', name: 'alice → member', refs: [
+        { kind: 'user' as const, id: 'alice-in-target', field: 'user.id', name: 'alice' },
+        { kind: 'role' as const, id: 'member-in-target', field: 'role.id', name: 'member' },
+        { kind: 'project' as const, id: 'demo-copy-id', field: 'scope.project.id', name: 'demo-copy' },
+      ] },
+    ];
+    const plan = buildPlan(manifest, otherCloudFacts({ isAdmin: true, project: { name: 'demo-copy', id: 'demo-copy-id', exists: true }, existing }), { mappings: parseMapArgs(['network:public=ext-net']) });
+    expect(plan.steps[`role_assignment:user:${aliceId}@project:${IDS.project}/role:${IDS.memberRole}`]).toMatchObject({ action: 'reuse', targetId: 'target-assignment' });
+    expect(plan.steps[`role_assignment:group:${opsId}@project:${IDS.project}/role:${IDS.memberRole}`]!.action).toBe('create');
+  });
+
+  it('a role the target does not have is a preflight error (roles are never created)', () => {
+    const plan = buildPlan(withIdentity(), otherCloudFacts({ isAdmin: true, roles: [{ id: 'r1', name: 'reader' }] }), { mappings: parseMapArgs(['network:public=ext-net']) });
+    expect(plan.preflight.errors.find((e) => e.code === 'unmapped-role')).toMatchObject({ mapping: { kind: 'role', from: 'member' }, hint: expect.stringContaining('target roles: reader') });
+  });
+});
