@@ -306,8 +306,10 @@ const volumeAttach: OperationRestorer = {
     const serverId = ctx.targetIdOf('server', String(step.params?.server ?? step.sourceId));
     if (!serverId) return;
     try {
+      // a guest without an OS (or a hung one) never acknowledges the hot-unplug: do not wait for
+      // it; deleting the server (next in the rollback) releases the volume anyway
       await (await nova(ctx)).detachVolume(serverId, volumeId);
-      await (await cinder(ctx)).waitForVolume(volumeId, ['available'], WAIT);
+      await (await cinder(ctx)).waitForVolume(volumeId, ['available'], { timeoutMs: 60_000, intervalMs: 2000 }).catch(() => undefined);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -100,7 +100,15 @@ const subnet = tagged('subnets', 'subnets', 'subnet', async (ctx, r) => {
   const pool = str(f.subnetpool_id);
   if (pool) body.subnetpool_id = ctx.requireTargetId('subnet_pool', pool, `subnet ${r.name}`);
   return { id: (await (await neutron(ctx)).createSubnet(body as { network_id: string; ip_version: 4 | 6 })).id };
-}, (c, id) => c.deleteSubnet(id));
+}, async (c, id) => {
+  try {
+    await c.deleteSubnet(id);
+  } catch (err) {
+    // addresses Neutron hands out by itself (SLAAC on the DHCP port) block a subnet's deletion;
+    // deleting its network (next in the rollback) removes both
+    if (!isConflict(err)) throw err;
+  }
+});
 
 const securityGroup: KindRestorer = {
   ...tagged('security-groups', 'security_groups', 'security_group', async (ctx, r) => {

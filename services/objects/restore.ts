@@ -59,6 +59,7 @@ const container: KindRestorer = {
     try {
       // versioned containers keep old versions around: empty it first (only what this restore put there is in it)
       for (const o of await client.listObjects(id)) await client.deleteObject(id, o.name).catch(() => undefined);
+      await deleteOldVersions(client, id);
       await client.deleteContainer(id);
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -133,5 +134,19 @@ const object: KindRestorer = {
     }
   },
 };
+
+/** Swift's object versioning refuses to delete a container while old versions exist (409). */
+async function deleteOldVersions(client: ObjectClient, container: string): Promise<void> {
+  const path = `${client.http.endpoint}/${encodeURIComponent(container)}`;
+  await client.updateContainer(container, { versionsEnabled: false }).catch(() => undefined);
+  const res = await client.http.request<unknown>({ path, searchParams: { versions: '', format: 'json' }, okStatus: [200, 204, 404] }).catch(() => undefined);
+  const items = Array.isArray(res?.body) ? (res.body as Array<{ name: string; version_id?: string }>) : [];
+  for (const item of items) {
+    if (!item.version_id || item.version_id === 'null') continue;
+    await client.http
+      .request({ method: 'DELETE', path: `${path}/${item.name.split('/').map(encodeURIComponent).join('/')}`, searchParams: { 'version-id': item.version_id }, okStatus: [200, 204, 404] })
+      .catch(() => undefined);
+  }
+}
 
 export const objectRestore: ServiceRestoreHooks = { kinds: { container, object } };

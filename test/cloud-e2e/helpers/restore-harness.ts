@@ -1,0 +1,126 @@
+// Shared pieces of the restore suites: one repository with one backup of the seeded `demo`
+// project (taken once per test run), the permafrost CLI as a child process, sessions, the plan
+// and state files of a restore, and the names every seeded resource must have again afterwards.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { initRepository } from '../../../src/repository/index.js';
+import { openSession } from '../../../src/openstack/connect.js';
+import type { Session } from '../../../src/openstack/types.js';
+import { IdentityClient } from '../../../services/identity/client.js';
+import { REPO_ROOT } from './openstack-cli.js';
+import { wipeProject } from './wipe-project.js';
+
+export const REPO_PASSWORD = 'pf-test-restore-password';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function cliEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, PERMAFROST_PASSWORD: REPO_PASSWORD };
+}
+
+/** `node bin/permafrost.js …` with a time limit; resolves with the exit code and output. */
+export function runCli(args: string[], opts: { timeoutMs?: number; onStdoutLine?: (line: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('node', ['bin/permafrost.js', ...args], { cwd: REPO_ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let pending = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20 * 60_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      if (!opts.onStdoutLine) return;
+      pending += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        opts.onStdoutLine(line, child);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 1), stdout, stderr });
+    });
+  });
+}
+
+/** The last `{"event":"report"…}` line of a --json run. */
+export function reportOf(run: CliRun): Record<string, any> {
+  const lines = run.stdout.trim().split('\n').filter((l) => l.startsWith('{'));
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const obj = JSON.parse(lines[i]!) as Record<string, any>;
+    if (obj.event === 'report') return obj;
+  }
+  throw new Error(`no report in the output (exit ${run.code}):\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}`);
+}
+
+export function readJson<T = any>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+export function stateFileOf(planFile: string): string {
+  return `${planFile.replace(/\.json$/, '')}.state.json`;
+}
+
+let backup: Promise<{ repo: string; snapshot: string; dir: string }> | undefined;
+
+/** One repository and one backup of `demo` for every restore test of the run. */
+export function demoBackup(): Promise<{ repo: string; snapshot: string; dir: string }> {
+  backup ??= (async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pf-test-restore-'));
+    const repo = path.join(dir, 'repo');
+    const r = await initRepository(repo, { password: REPO_PASSWORD });
+    await r.close();
+    const run = await runCli(['backup', '--os-cloud', 'devcloud-demo', '--repo', repo, '--json'], { timeoutMs: 20 * 60_000 });
+    const report = reportOf(run);
+    const project = report.projects?.[0];
+    if (run.code !== 0 || !project?.snapshot) throw new Error(`the backup of demo did not succeed (exit ${run.code}): ${JSON.stringify(project?.failures ?? report).slice(0, 2000)}`);
+    return { repo, snapshot: String(project.snapshot), dir };
+  })();
+  return backup;
+}
+
+export async function adminSession(cloud = 'devcloud-admin'): Promise<Session> {
+  return openSession({ cloud });
+}
+
+/** Empties and deletes a project a test restored into (no-op when it does not exist). */
+export async function dropProject(admin: Session, name: string): Promise<void> {
+  const identity = await IdentityClient.open(admin);
+  const project = await identity.findProject(name).catch(() => undefined);
+  if (!project) return;
+  const adminRole = (await identity.listRoles({ name: 'admin' }))[0];
+  if (adminRole) await identity.grantProjectRole(project.id, { userId: admin.userId }, adminRole.id).catch(() => undefined);
+  const scoped = await admin.scopedTo({ id: project.id });
+  try {
+    await wipeProject(scoped);
+  } finally {
+    await scoped.close();
+  }
+  await identity.deleteProject(project.id);
+}
+
+/** Resources of the seeded demo project (test/cloud/README.md "Seeded demo project", seed-extra.sh), by kind. */
+export const SEEDED_DEMO: Record<string, string[]> = {
+  network: ['demo-net', 'demo-net2'],
+  subnet: ['demo-subnet', 'demo-subnet-pool', 'demo-subnet-v6'],
+  subnet_pool: ['demo-pool'],
+  router: ['demo-router'],
+  security_group: ['demo-sg', 'default'],
+  port: ['demo-port-extra'],
+  image: ['demo-image', 'demo-image-shared'],
+  volume: ['demo-vol-blank', 'demo-vol-from-image'],
+  volume_snapshot: ['demo-vol-blank-snap'],
+  server: ['demo-server', 'demo-server-ud'],
+  server_group: ['demo-group-aa'],
+  keypair: ['demo-key'],
+  container: ['demo-container', 'demo-public', 'demo-segments', 'demo-versioned'],
+};
