@@ -1,21 +1,65 @@
-// Worker thread of the crypto pool: compresses+encrypts new chunks (backup) or decrypts+
-// decompresses blobs (restore, check), so both cores work while the main thread reads and hashes.
+// Worker thread of the crypto pool. Backup: hashes each non-zero chunk (4 KiB block digests + keyed
+// chunk ID) and keeps it until the main thread decides — drop it (already stored), or seal it
+// (compress+encrypt), possibly as a sub-block delta. Restore/check: decrypts+decompresses blobs.
+// So both cores do the heavy work while the main thread reads, hashes the stream and decides.
 import { parentPort } from 'node:worker_threads';
 import { BlobIntegrityError, openBlob, sealBlob } from './blob-crypto.js';
+import { blockDigests, fixedChunkId, plainChunkId, truncateDigests } from './keyed-hash.js';
+import { encodeDelta } from '../src/repository/delta.js';
+import { GcHint } from './gc-hint.js';
 
 export type SealTask = { op: 'seal'; seq: number; key: Uint8Array; aad: Uint8Array; data: Uint8Array; level: number };
 export type OpenTask = { op: 'open'; seq: number; key: Uint8Array; aad: Uint8Array; data: Uint8Array };
-export type PoolTask = SealTask | OpenTask;
+/** Reply: chunk ID (32 bytes) ‖ truncated block digests (fixed scheme only). */
+export type DigestTask = { op: 'digest'; seq: number; hold: number; scheme: 'fixed' | 'plain'; idKey: Uint8Array; data: Uint8Array };
+export type SealHeldTask = {
+  op: 'seal-held';
+  seq: number;
+  hold: number;
+  key: Uint8Array;
+  aad: Uint8Array;
+  level: number;
+  delta?: { base: Uint8Array; changed: number[]; blockSize: number };
+};
+export type PoolTask = SealTask | OpenTask | DigestTask | SealHeldTask;
+export type DropMessage = { op: 'drop'; hold: number };
 export type PoolReply = { seq: number; ok: true; data: Uint8Array } | { seq: number; ok: false; integrity: boolean; message: string };
 
 const asBuf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+const held = new Map<number, Buffer>();
+const gcHint = new GcHint(8);
 
-parentPort?.on('message', (task: PoolTask) => {
+function handle(task: PoolTask): Buffer {
+  switch (task.op) {
+    case 'seal':
+      return sealBlob(asBuf(task.key), asBuf(task.aad), task.data, task.level);
+    case 'open':
+      return openBlob(asBuf(task.key), asBuf(task.aad), task.data);
+    case 'digest': {
+      const chunk = asBuf(task.data);
+      held.set(task.hold, chunk);
+      if (task.scheme === 'plain') return plainChunkId(asBuf(task.idKey), chunk);
+      const { digests } = blockDigests(chunk);
+      return Buffer.concat([fixedChunkId(asBuf(task.idKey), chunk.length, digests), truncateDigests(digests)]);
+    }
+    case 'seal-held': {
+      const chunk = held.get(task.hold);
+      held.delete(task.hold);
+      if (!chunk) throw new Error(`chunk ${task.hold} is not held by this worker`);
+      const payload = task.delta ? encodeDelta(asBuf(task.delta.base), chunk, task.delta.changed, task.delta.blockSize) : chunk;
+      return sealBlob(asBuf(task.key), asBuf(task.aad), payload, task.level);
+    }
+  }
+}
+
+parentPort?.on('message', (msg: PoolTask | DropMessage) => {
+  gcHint.tick();
+  if (msg.op === 'drop') {
+    held.delete(msg.hold);
+    return;
+  }
   try {
-    const out =
-      task.op === 'seal'
-        ? sealBlob(asBuf(task.key), asBuf(task.aad), task.data, task.level)
-        : openBlob(asBuf(task.key), asBuf(task.aad), task.data);
+    const out = handle(msg);
     // Transfer without a copy when the result owns its ArrayBuffer; small results come from
     // Node's shared pool and are copied so the transfer does not ship (and detach) the slab.
     let exact: Uint8Array = out;
@@ -23,10 +67,11 @@ parentPort?.on('message', (task: PoolTask) => {
       exact = new Uint8Array(out.length);
       exact.set(out);
     }
-    const reply: PoolReply = { seq: task.seq, ok: true, data: exact };
+    const reply: PoolReply = { seq: msg.seq, ok: true, data: exact };
     parentPort!.postMessage(reply, [exact.buffer as ArrayBuffer]);
   } catch (err) {
-    const reply: PoolReply = { seq: task.seq, ok: false, integrity: err instanceof BlobIntegrityError, message: (err as Error).message };
+    if (msg.op === 'digest' || msg.op === 'seal-held') held.delete(msg.hold);
+    const reply: PoolReply = { seq: msg.seq, ok: false, integrity: err instanceof BlobIntegrityError, message: (err as Error).message };
     parentPort!.postMessage(reply);
   }
 });

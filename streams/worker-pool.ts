@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BlobIntegrityError } from './blob-crypto.js';
-import type { PoolReply, PoolTask } from './seal-worker.js';
+import type { DropMessage, PoolReply, PoolTask } from './seal-worker.js';
 
 type Pending = { resolve: (b: Buffer) => void; reject: (e: Error) => void; worker: number };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -76,22 +76,37 @@ export class WorkerPool {
   }
 
   /**
-   * Runs one task. With `transfer`, the data's ArrayBuffer moves to the worker (no copy; the
-   * caller must not touch it afterwards).
+   * Runs one task on the least loaded worker. With `transfer`, the data's ArrayBuffer moves to the
+   * worker (no copy; the caller must not touch it afterwards).
    */
   async run(task: DistributiveOmit<PoolTask, 'seq'>, transfer = false): Promise<Buffer> {
+    return (await this.runPinned(task, transfer)).result;
+  }
+
+  /** Like run(), and tells which worker took the task (for follow-ups on a held chunk). */
+  async runPinned(task: DistributiveOmit<PoolTask, 'seq'>, transfer = false, worker?: number): Promise<{ worker: number; result: Promise<Buffer> }> {
     if (this.closed) throw new Error('worker pool is closed');
     await this.slot();
     const seq = ++this.seq;
-    let idx = 0;
-    for (let i = 1; i < this.load.length; i++) if (this.load[i] < this.load[idx]) idx = i;
+    let idx = worker ?? 0;
+    if (worker === undefined) for (let i = 1; i < this.load.length; i++) if (this.load[i] < this.load[idx]) idx = i;
     if (this.load[idx]++ === 0) this.workers[idx].ref();
-    const promise = new Promise<Buffer>((resolve, reject) => this.pending.set(seq, { resolve, reject, worker: idx }));
-    const data = task.data;
-    const ownsBuffer = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    const result = new Promise<Buffer>((resolve, reject) => this.pending.set(seq, { resolve, reject, worker: idx }));
+    const data = (task as { data?: Uint8Array }).data;
+    const ownsBuffer = data !== undefined && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
     const list = transfer && ownsBuffer ? [data.buffer as ArrayBuffer] : [];
     this.workers[idx].postMessage({ ...task, seq }, list);
-    return promise;
+    return { worker: idx, result };
+  }
+
+  /** Runs a follow-up task on a given worker. */
+  async runOn(worker: number, task: DistributiveOmit<PoolTask, 'seq'>): Promise<Buffer> {
+    return (await this.runPinned(task, false, worker)).result;
+  }
+
+  /** Fire-and-forget message to one worker (drop a held chunk). */
+  post(worker: number, msg: DropMessage): void {
+    this.workers[worker].postMessage(msg);
   }
 
   async close(): Promise<void> {

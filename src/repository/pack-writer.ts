@@ -23,7 +23,7 @@ export class PackWriter {
     private readonly index: BlobIndex,
     private readonly deks: Record<string, WrappedDek>,
     private readonly targetSize: number,
-    private readonly maxUploads = 2,
+    private readonly maxUploads = 1,
   ) {}
 
   /** Adds a blob; waits when enough packs are already uploading (back-pressure). */

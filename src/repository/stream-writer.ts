@@ -6,12 +6,13 @@ import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { cdcChunks } from '../../streams/cdc-chunker.js';
 import { fixedChunks } from '../../streams/fixed-chunker.js';
-import { BLOCK_HASH_BYTES, blockDigests, fixedChunkId, plainChunkId, truncateDigests } from '../../streams/keyed-hash.js';
+import { BLOCK_HASH_BYTES, plainChunkId } from '../../streams/keyed-hash.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import { isAllZero } from '../../streams/zero-detect.js';
+import { GcHint } from '../../streams/gc-hint.js';
 import type { BlobIndex, BlobType, IdScheme } from './blob-index.js';
 import type { RepoConfig } from './config.js';
-import { changedBlocks, encodeDelta } from './delta.js';
+import { changedBlocks } from './delta.js';
 import type { PackWriter } from './pack-writer.js';
 import { encodeSegment, SEGMENT_ENTRIES, type MapEntry } from './stream-map.js';
 import type { ChunkerKind, SnapshotStats } from './types.js';
@@ -46,6 +47,9 @@ export interface WrittenStream {
 /** Sub-block deltas only when at most this fraction of the blocks changed. */
 const DELTA_MAX_CHANGED_FRACTION = 0.5;
 
+let holdCounter = 0;
+const gcHint = new GcHint(8);
+
 export async function writeStreamData(
   ctx: WriteContext,
   data: Readable | AsyncIterable<Uint8Array>,
@@ -58,20 +62,21 @@ export async function writeStreamData(
   let segment: MapEntry[] = [];
   let size = 0;
   let chunkIndex = 0;
-  const inflight = new Set<Promise<void>>();
-  const maxInflight = pool.size * 3;
+  // Chunks hashed by the workers, processed strictly in stream order (map order, parent cursor).
+  type Queued = { index: number; length: number; digest?: { worker: number; hold: number; result: Promise<Buffer> } };
+  const queue: Queued[] = [];
+  const window = pool.size * 3;
+  const seals = new Set<Promise<void>>();
   let failure: unknown;
+  const scheme: IdScheme = chunker === 'fixed' ? 'fixed' : 'plain';
 
-  const store = (id: string, type: BlobType, scheme: IdScheme, payload: Buffer, raw: number, extra: { base?: string; depth?: number }, key: Buffer, keyId: string): void => {
-    const task = pool
-      .run({ op: 'seal', key, aad: Buffer.from(id, 'hex'), data: payload, level: config.compressionLevel }, true)
-      .then((sealed) => packer.add({ id, type, scheme, raw, key: keyId, ...extra, data: sealed }))
+  const track = (p: Promise<void>): void => {
+    const tracked: Promise<void> = p
       .catch((err) => {
-        index.release(id);
         failure ??= err;
-      });
-    const tracked: Promise<void> = task.finally(() => inflight.delete(tracked));
-    inflight.add(tracked);
+      })
+      .finally(() => seals.delete(tracked));
+    seals.add(tracked);
   };
 
   const flushSegment = async (): Promise<void> => {
@@ -81,69 +86,100 @@ export async function writeStreamData(
     const id = plainChunkId(ctx.idKey, bytes).toString('hex');
     maps.push(id);
     if (index.reserve(id)) {
-      store(id, 'map', 'plain', bytes, bytes.length, {}, ctx.mapKey, 'map');
+      track(
+        pool
+          .run({ op: 'seal', key: ctx.mapKey, aad: Buffer.from(id, 'hex'), data: bytes, level: config.compressionLevel })
+          .then((sealed) => packer.add({ id, type: 'map', scheme: 'plain', raw: bytes.length, key: 'map', data: sealed }))
+          .catch((err) => {
+            index.release(id);
+            throw err;
+          }),
+      );
     }
   };
 
-  const chunks = chunker === 'fixed' ? fixedChunks(data, config.fixedChunkSize) : cdcChunks(data, ctx.gear, config.cdc);
-  for await (const chunk of chunks) {
-    if (failure) throw failure;
-    const i = chunkIndex++;
-    const len = chunk.length;
-    sha.update(chunk);
-    size += len;
-    stats.bytesRead += len;
-    ctx.onBytes?.(len);
-
-    if (isAllZero(chunk)) {
-      // Zero runs are recorded by length only: no hash, no storage, a hole on restore.
-      segment.push({ length: len });
+  /** Decides what happens to the oldest queued chunk: zero run, reuse, delta or full chunk. */
+  const processHead = async (): Promise<void> => {
+    const q = queue.shift()!;
+    if (!q.digest) {
+      segment.push({ length: q.length });
     } else {
-      let idBuf: Buffer;
-      let hashes: Buffer | undefined;
-      let scheme: IdScheme;
-      if (chunker === 'fixed') {
-        const { digests } = blockDigests(chunk);
-        idBuf = fixedChunkId(ctx.idKey, len, digests);
-        hashes = truncateDigests(digests);
-        scheme = 'fixed';
-      } else {
-        idBuf = plainChunkId(ctx.idKey, chunk);
-        scheme = 'plain';
-      }
-      segment.push({ length: len, id: idBuf, blockHashes: hashes });
+      const reply = await q.digest.result;
+      const idBuf = Buffer.from(reply.subarray(0, 32));
+      const hashes = scheme === 'fixed' ? Buffer.from(reply.subarray(32)) : undefined;
+      segment.push({ length: q.length, id: idBuf, blockHashes: hashes });
       const id = idBuf.toString('hex');
+      const { worker, hold } = q.digest;
       if (!index.reserve(id)) {
         stats.chunksReused++;
+        pool.post(worker, { op: 'drop', hold });
       } else {
         stats.chunksNew++;
-        stats.bytesNew += len;
-        let payload: Buffer = chunk;
+        stats.bytesNew += q.length;
         let type: BlobType = 'data';
         const extra: { base?: string; depth?: number } = {};
+        let delta: { base: Uint8Array; changed: number[]; blockSize: number } | undefined;
         if (hashes && parent) {
-          const pe = await parent.entryAt(i);
-          const base = pe?.id && pe.length === len ? index.get(pe.id.toString('hex')) : undefined;
+          const pe = await parent.entryAt(q.index);
+          const base = pe?.id && pe.length === q.length ? index.get(pe.id.toString('hex')) : undefined;
           if (pe?.id && base && base.type !== 'map') {
             const depth = base.type === 'delta' ? (base.depth ?? 1) : 0;
             const changed = depth < config.maxDeltaDepth ? changedBlocks(hashes, pe.blockHashes) : undefined;
             if (changed && changed.length > 0 && changed.length <= (hashes.length / BLOCK_HASH_BYTES) * DELTA_MAX_CHANGED_FRACTION) {
-              payload = encodeDelta(pe.id, chunk, changed, config.blockSize);
+              delta = { base: pe.id, changed, blockSize: config.blockSize };
               type = 'delta';
               extra.base = base.id;
               extra.depth = depth + 1;
             }
           }
         }
-        while (inflight.size >= maxInflight) await Promise.race(inflight);
+        while (seals.size >= window) await Promise.race(seals);
         if (failure) throw failure;
-        store(id, type, scheme, payload, len, extra, ctx.dek, ctx.dekId);
+        const raw = q.length;
+        track(
+          pool
+            .runOn(worker, { op: 'seal-held', hold, key: ctx.dek, aad: idBuf, level: config.compressionLevel, delta })
+            .then((sealed) => packer.add({ id, type, scheme, raw, key: ctx.dekId, ...extra, data: sealed }))
+            .catch((err) => {
+              index.release(id);
+              throw err;
+            }),
+        );
       }
     }
     if (segment.length >= SEGMENT_ENTRIES) await flushSegment();
+  };
+
+  try {
+    const chunks = chunker === 'fixed' ? fixedChunks(data, config.fixedChunkSize) : cdcChunks(data, ctx.gear, config.cdc);
+    for await (const chunk of chunks) {
+      if (failure) throw failure;
+      const len = chunk.length;
+      sha.update(chunk);
+      size += len;
+      stats.bytesRead += len;
+      ctx.onBytes?.(len);
+      gcHint.tick();
+      const item: Queued = { index: chunkIndex++, length: len };
+      // Zero runs are recorded by length only: no hash, no storage, a hole on restore.
+      if (!isAllZero(chunk)) {
+        const hold = ++holdCounter;
+        const { worker, result } = await pool.runPinned({ op: 'digest', hold, scheme, idKey: ctx.idKey, data: chunk }, true);
+        result.catch(() => undefined); // surfaced when processed
+        item.digest = { worker, hold, result };
+      }
+      queue.push(item);
+      while (queue.length >= window) await processHead();
+    }
+    while (queue.length > 0) await processHead();
+    await flushSegment();
+    while (seals.size > 0) await Promise.race(seals);
+  } catch (err) {
+    // Free chunks still held by workers for this stream.
+    for (const q of queue) if (q.digest) pool.post(q.digest.worker, { op: 'drop', hold: q.digest.hold });
+    await Promise.allSettled([...seals]);
+    throw err;
   }
-  await flushSegment();
-  while (inflight.size > 0) await Promise.race(inflight);
   if (failure) throw failure;
   return { size, sha256: sha.digest('hex'), maps, chunker };
 }
