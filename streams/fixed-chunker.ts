@@ -13,6 +13,12 @@ export async function* fixedChunks(input: AsyncIterable<Uint8Array> | Readable, 
   let current = Buffer.allocUnsafeSlow(size);
   let filled = 0;
   for await (const piece of input as AsyncIterable<Uint8Array>) {
+    // Fast path (file reads with highWaterMark = size): an aligned piece that owns its whole
+    // ArrayBuffer is the chunk itself — no copy, no extra allocation.
+    if (filled === 0 && piece.length === size && piece.byteOffset === 0 && piece.buffer.byteLength === size && !(piece.buffer instanceof SharedArrayBuffer)) {
+      yield Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, 0, size);
+      continue;
+    }
     let pos = 0;
     while (pos < piece.length) {
       const n = Math.min(size - filled, piece.length - pos);

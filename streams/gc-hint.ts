@@ -21,13 +21,18 @@ function resolveGc(): GcFn | null {
   }
 }
 
-/** Collects garbage every `every` calls (no-op where gc cannot be obtained). */
+/** Collects garbage every `every` calls (no-op where gc cannot be obtained, or every ≤ 0). */
 export class GcHint {
   private count = 0;
-  constructor(private readonly every: number) {}
+  private readonly every: number;
+  constructor(every: number) {
+    // PERMAFROST_GC_EVERY tunes (or with 0 disables) the collection interval, in chunks.
+    const env = process.env.PERMAFROST_GC_EVERY;
+    this.every = env !== undefined && env !== '' && Number.isFinite(Number(env)) ? Number(env) : every;
+  }
 
   tick(): void {
-    if (++this.count % this.every !== 0) return;
+    if (this.every <= 0 || ++this.count % this.every !== 0) return;
     if (gcFn === undefined) gcFn = resolveGc();
     gcFn?.();
   }
