@@ -206,6 +206,22 @@ describe('permafrost inventory against the seeded demo project', () => {
     expect(idsOf(byId.inv, 'server')).toEqual(idsOf(inv, 'server'));
   });
 
+  it('lists every project with --all-projects (admin) and refuses it to a member', async () => {
+    const res = await permafrost(['inventory', '--os-cloud', ADMIN, '--all-projects', '--services', 'images', '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const doc = JSON.parse(res.stdout) as { projects: Inventory[] };
+    const names = doc.projects.map((p) => p.project.name);
+    expect(names).toEqual(expect.arrayContaining(['admin', 'demo']));
+    const demoInv = doc.projects.find((p) => p.project.id === demoProjectId)!;
+    const ownedByDemo = await LISTERS['image']!(demoProjectId);
+    await expectAgreement('image', idsOf(demoInv, 'image'), ownedByDemo, () => LISTERS['image']!(demoProjectId));
+    for (const inv of doc.projects) expect(inv.resources.every((r) => r.fields['owner'] === inv.project.id)).toBe(true);
+
+    const member = await permafrost(['inventory', '--os-cloud', DEMO, '--all-projects']);
+    expect(member.code).toBe(6);
+    expect(member.stderr).toMatch(/--all-projects needs the admin role/);
+  });
+
   it('refuses --project of a foreign project for a member with a clear error', async () => {
     const res = await permafrost(['inventory', '--os-cloud', DEMO, '--project', 'admin', '--json']);
     expect(res.code === 10 || res.code === 6, res.stderr).toBe(true);
