@@ -43,7 +43,14 @@ export async function findTemporaries(session: Session, projectId: string): Prom
       add(found, 'volume_snapshot', snap, snap.metadata as Record<string, unknown> | undefined);
     }
   }
-  return found;
+  // a listing can page over a resource twice while others are created; keep one of each
+  const seen = new Set<string>();
+  return found.filter((t) => {
+    const key = `${t.kind}:${t.id}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function add(out: FoundTemporary[], kind: TemporaryKind, item: Record<string, unknown>, meta: Record<string, unknown> | undefined): void {
@@ -58,7 +65,23 @@ function add(out: FoundTemporary[], kind: TemporaryKind, item: Record<string, un
  * image created by upload-to-image may lack it, so liveness is decided per backup ID from any
  * of its temporaries that carries it.
  */
-export async function sweepTemporaries(session: Session, projectId: string): Promise<SweepResult> {
+export async function sweepTemporaries(session: Session, projectId: string, opts: { settleMs?: number; maxRounds?: number } = {}): Promise<SweepResult> {
+  const total: SweepResult = { deleted: [], inUse: [], failures: [] };
+  const maxRounds = opts.maxRounds ?? 5;
+  for (let round = 1; round <= maxRounds; round++) {
+    const res = await sweepOnce(session, projectId);
+    total.deleted.push(...res.deleted);
+    total.inUse = res.inUse;
+    total.failures = res.failures;
+    // A crashed run's last create requests may still land (the cloud accepted them, the answer
+    // never arrived): once something was deleted, look again after a pause until nothing is new.
+    if (res.deleted.length === 0 || res.failures.length > 0 || !opts.settleMs) break;
+    await new Promise((r) => setTimeout(r, opts.settleMs));
+  }
+  return total;
+}
+
+async function sweepOnce(session: Session, projectId: string): Promise<SweepResult> {
   const found = await findTemporaries(session, projectId);
   const alive = new Set<string>();
   for (const t of found) if (ownerIsAlive(t.meta)) alive.add(t.backupId);

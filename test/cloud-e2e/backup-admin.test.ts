@@ -6,7 +6,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { osJson } from './helpers/openstack-cli.js';
-import { SEED_STATE, backup, freshRepository, leftoverTemporaries, restoreFile, seedChecksum, show } from './helpers/backup.js';
+import { SEED_STATE, backup, backupIdsOf, freshRepository, leftoverTemporaries, restoreFile, seedChecksum, show } from './helpers/backup.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -93,6 +93,6 @@ describe('permafrost backup: admin, all projects, and a failing resource', () =>
     for (const v of excluded) expect(v).toMatchObject({ status: 'skipped', reason: expect.stringContaining('--exclude volume:demo-*') });
     // the images went through
     expect(snap.resources.filter((r) => r.kind === 'image' && r.status === 'ok' && (r.data ?? []).length === 1).length).toBeGreaterThanOrEqual(2);
-    expect(await leftoverTemporaries(DEMO)).toEqual([]);
+    expect(await leftoverTemporaries(DEMO, backupIdsOf(res.stdout))).toEqual([]);
   });
 });

@@ -1,21 +1,23 @@
 // A backup killed with SIGKILL at a random point leaves temporaries (snapshots, clones, images)
 // behind; `permafrost cleanup` removes every one of them, the next backup's sweep does too, and
 // the repository still passes `repo check` (no half snapshot is visible). Also: SIGTERM stops a
-// backup cleanly, deleting its temporaries itself.
+// backup cleanly, deleting its temporaries itself. Other suites back up the demo project at the
+// same time: only this suite's runs (by backup ID) are checked, and their live temporaries must
+// be left alone by the sweep.
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, permafrost } from './helpers/openstack-cli.js';
-import { ENV, backup, freshRepository, leftoverTemporaries } from './helpers/backup.js';
+import { ENV, backup, backupIdsOf, freshRepository, leftoverTemporaries } from './helpers/backup.js';
 
 const CLOUD = 'devcloud-demo';
 let repo: string;
 
 /** Starts a data-heavy backup and kills it with `signal` after `afterMs`; resolves with its exit. */
-function backupKilledAfter(afterMs: number, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
+function backupKilledAfter(afterMs: number, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; backupIds: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('node', ['bin/permafrost.js', 'backup', '--repo', repo, '--os-cloud', CLOUD, '--services', 'volumes,compute', '--json'], {
+    const child = spawn('node', ['bin/permafrost.js', 'backup', '--repo', repo, '--os-cloud', CLOUD, '--services', 'volumes,compute', '--exclude', 'volume:pf-test-*', '--exclude', 'server:pf-test-*', '--json'], {
       cwd: REPO_ROOT,
       env: ENV,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,10 +32,13 @@ function backupKilledAfter(afterMs: number, signal: NodeJS.Signals): Promise<{ c
     child.on('exit', (code, sig) => {
       clearTimeout(timer);
       clearTimeout(guard);
-      resolve({ code, signal: sig, stdout });
+      resolve({ code, signal: sig, backupIds: backupIdsOf(stdout) });
     });
   });
 }
+
+/** Requests the killed process had in flight may still create resources for a few seconds. */
+const settle = () => new Promise((r) => setTimeout(r, 15_000));
 
 async function repoCheck(): Promise<void> {
   const check = await permafrost(['repo', 'check', '--repo', repo], ENV);
@@ -52,42 +57,46 @@ describe('permafrost backup: crash safety of temporary resources', () => {
   });
 
   it('SIGKILL at a random point, then `permafrost cleanup`, leaves no temporary and a sound repository', async () => {
-    // between the first snapshots and the downloads (captures start after ~5 s)
-    const at = 8_000 + Math.floor(Math.random() * 25_000);
+    // somewhere between the sweep, the captures and the transfers
+    const at = 10_000 + Math.floor(Math.random() * 30_000);
     const run = await backupKilledAfter(at, 'SIGKILL');
     expect(run.signal).toBe('SIGKILL');
-    const dry = await permafrost(['cleanup', '--os-cloud', CLOUD, '--dry-run', '--json'], ENV);
-    expect(dry.code).toBe(0);
-    const found = (JSON.parse(dry.stdout) as { found: Array<{ name: string }> }).found;
-    console.log(`killed after ${at} ms; ${found.length} temporaries left: ${found.map((f) => f.name).join(', ')}`);
+    await settle();
+    const leftBefore = await leftoverTemporaries(CLOUD, run.backupIds);
+    console.log(`killed after ${at} ms (backup ${run.backupIds.join(', ') || 'not started'}); ${leftBefore.length} temporaries left: ${leftBefore.join(', ')}`);
     const cleanup = await permafrost(['cleanup', '--os-cloud', CLOUD, '--json'], ENV);
     expect(cleanup.code, cleanup.stdout + cleanup.stderr).toBe(0);
-    const res = JSON.parse(cleanup.stdout) as { deleted: unknown[]; failures: unknown[] };
+    const res = JSON.parse(cleanup.stdout) as { deleted: Array<{ backupId: string }>; inUse: Array<{ backupId: string }>; failures: unknown[] };
     expect(res.failures).toEqual([]);
-    expect(res.deleted.length).toBe(found.length);
-    expect(await leftoverTemporaries(CLOUD)).toEqual([]);
+    // the dead run's temporaries are not mistaken for a live run's
+    for (const t of res.inUse) expect(run.backupIds).not.toContain(t.backupId);
+    expect(res.deleted.filter((t) => run.backupIds.includes(t.backupId)).length).toBeGreaterThanOrEqual(leftBefore.length);
+    expect(await leftoverTemporaries(CLOUD, run.backupIds)).toEqual([]);
     await repoCheck();
   });
 
   it("SIGKILL, then the next backup's sweep removes the leftovers", async () => {
-    const at = 12_000 + Math.floor(Math.random() * 15_000);
-    await backupKilledAfter(at, 'SIGKILL');
+    const at = 15_000 + Math.floor(Math.random() * 20_000);
+    const run = await backupKilledAfter(at, 'SIGKILL');
+    await settle();
+    const leftBefore = await leftoverTemporaries(CLOUD, run.backupIds);
     // a cheap backup (identity only): the sweep at its start covers the whole project
     const next = await backup(repo, ['--os-cloud', CLOUD, '--services', 'identity']);
     expect(next.code, next.stderr).toBe(0);
     const sweep = next.events.find((e) => e.event === 'sweep') as { failed: number; deleted: number } | undefined;
     expect(sweep).toBeDefined();
     expect(sweep!.failed).toBe(0);
-    console.log(`killed after ${at} ms; the next backup swept ${sweep!.deleted} temporaries`);
-    expect(await leftoverTemporaries(CLOUD)).toEqual([]);
+    expect(sweep!.deleted).toBeGreaterThanOrEqual(leftBefore.length);
+    console.log(`killed after ${at} ms; ${leftBefore.length} temporaries left; the next backup swept ${sweep!.deleted}`);
+    expect(await leftoverTemporaries(CLOUD, run.backupIds)).toEqual([]);
     await repoCheck();
   });
 
   it('SIGTERM stops the backup, which deletes its own temporaries and writes no snapshot', async () => {
     const before = JSON.parse((await permafrost(['snapshots', '--repo', repo, '--json'], ENV)).stdout) as unknown[];
-    const run = await backupKilledAfter(15_000, 'SIGTERM');
+    const run = await backupKilledAfter(25_000, 'SIGTERM');
     expect(run.code).toBe(130);
-    expect(await leftoverTemporaries(CLOUD)).toEqual([]);
+    expect(await leftoverTemporaries(CLOUD, run.backupIds)).toEqual([]);
     const after = JSON.parse((await permafrost(['snapshots', '--repo', repo, '--json'], ENV)).stdout) as unknown[];
     expect(after.length).toBe(before.length);
     await repoCheck();

@@ -11,6 +11,7 @@ import {
   ENV,
   SEED_STATE,
   backup,
+  backupIdsOf,
   freshRepository,
   leftoverTemporaries,
   restoreFile,
@@ -233,7 +234,7 @@ describe('permafrost backup: the seeded demo project as its member', () => {
   });
 
   it('leaves no temporary resource behind', async () => {
-    expect(await leftoverTemporaries(CLOUD)).toEqual([]);
+    expect(await leftoverTemporaries(CLOUD, backupIdsOf(first.stdout))).toEqual([]);
   });
 
   it('a second backup right after stores < 1 % of the first one, as a child of the first', async () => {

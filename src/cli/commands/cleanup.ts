@@ -40,7 +40,7 @@ async function runCleanup(opts: CleanupOptions): Promise<number> {
         else for (const t of found) process.stdout.write(`would delete ${t.kind} ${t.name} (${t.id}) of backup ${t.backupId}\n`);
         return ExitCode.ok;
       }
-      const res = await sweepTemporaries(target.session, where);
+      const res = await sweepTemporaries(target.session, where, { settleMs: 10_000 });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ deleted: res.deleted, inUse: res.inUse, failures: res.failures }, null, 2)}\n`);
       } else {

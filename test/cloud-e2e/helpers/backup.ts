@@ -115,8 +115,25 @@ export function swiftGet(access: { token: string; url: string }, container: stri
   });
 }
 
-/** Names of every permafrost temporary left in a project (volumes, snapshots, images). */
-export async function leftoverTemporaries(cloud: string): Promise<string[]> {
+/**
+ * Names of the permafrost temporaries left in a project (volumes, snapshots, images) — of the
+ * given backup runs only: other suites run backups of the same project at the same time, and
+ * their live temporaries are none of this suite's business.
+ */
+export async function leftoverTemporaries(cloud: string, backupIds: string[]): Promise<string[]> {
+  const mine = backupIds.map((id) => `permafrost-backup-${id}-`);
+  return (await allTemporaries(cloud)).filter((n) => mine.some((p) => n.startsWith(p)));
+}
+
+/** The backup IDs a `--json` run announced (`project-start` events). */
+export function backupIdsOf(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.includes('"project-start"'))
+    .map((l) => (JSON.parse(l) as { backupId: string }).backupId);
+}
+
+async function allTemporaries(cloud: string): Promise<string[]> {
   const [vols, snaps, images] = await Promise.all([
     osJson(cloud, ['volume', 'list']),
     osJson(cloud, ['volume', 'snapshot', 'list']),
