@@ -246,6 +246,10 @@ key_repository = $STATE/keystone/fernet-keys
 key_repository = $STATE/keystone/fernet-keys
 [credential]
 key_repository = $STATE/keystone/credential-keys
+# permafrost: with the in-process dict cache below, the credential manager hands out the same
+# cached dict each time and decrypting it drops 'encrypted_blob' (KeyError on the second EC2
+# lookup, i.e. every S3 request through s3token). Credentials are not cached.
+caching = false
 [cache]
 # in-process cache (one uwsgi process => no cross-process staleness); not the shared
 # memcached: two instances (or a purged+recreated one) would read each other's entries
