@@ -60,11 +60,29 @@ beforeAll(async () => {
   for (const name of [COPY_PROJECT]) await dropProject(admin, name);
 });
 
+/** Keypairs (per user) and flavors (cloud-wide) a restore created live outside its project. */
+async function dropGlobals(session: Session, planFile: string): Promise<void> {
+  let state: { steps: Record<string, { created?: boolean; targetId?: string }> };
+  try {
+    state = readJson(stateFileOf(planFile));
+  } catch {
+    return;
+  }
+  const nova = await ComputeClient.open(session);
+  for (const [stepId, st] of Object.entries(state.steps)) {
+    if (!st.created || !st.targetId) continue;
+    if (stepId.startsWith('keypair:')) await nova.deleteKeypair(st.targetId).catch(() => undefined);
+    if (stepId.startsWith('flavor:')) await nova.deleteFlavor(st.targetId).catch(() => undefined);
+  }
+}
+
 afterAll(async () => {
   for (const name of [ONLY_PROJECT, CRASH_PROJECT, PRE_PROJECT, COPY_PROJECT]) await dropProject(admin, name).catch(() => undefined);
+  for (const plan of ['plan-only.json', 'plan-copy.json', 'plan-crash.json']) await dropGlobals(admin, path.join(dir, plan)).catch(() => undefined);
   const two = await adminSession('devcloud-two-admin').catch(() => undefined);
   if (two) {
     await dropProject(two, TWO_PROJECT).catch(() => undefined);
+    await dropGlobals(two, path.join(dir, 'plan-two.json')).catch(() => undefined);
     await two.close();
   }
   await admin?.close();
@@ -88,8 +106,8 @@ describe('restore of the demo project', () => {
     const plan = path.join(dir, 'plan-only.json');
     const planned = await runCli(planArgs(['--os-cloud', 'devcloud-admin', '--project', ONLY_PROJECT, '--create-project', '--only', 'server:demo-server', '-o', plan]));
     expect(planned.code, planned.stderr).toBe(0);
-    const steps = Object.values(readJson(plan).steps) as Array<{ kind: string; name: string; action: string }>;
-    const created = (kind: string) => steps.filter((s) => s.kind === kind && s.action === 'create').map((s) => s.name);
+    const steps = Object.values(readJson(plan).steps) as Array<{ kind: string; name: string; action: string; operation: string }>;
+    const created = (kind: string) => steps.filter((s) => s.kind === kind && s.action === 'create' && s.operation === 'restore').map((s) => s.name);
     expect(created('server')).toEqual(['demo-server']);
     expect(steps.some((s) => s.name === 'demo-server-ud' || s.name === 'demo-net2' || s.name === 'demo-vol-from-image' || s.kind === 'container' || s.kind === 'object')).toBe(false);
 
