@@ -85,16 +85,20 @@ describe('content-defined chunker', () => {
     expect(out.map((b) => b.length)).toEqual([8192, 8192, 3616]);
   });
 
-  it('runs at a useful speed (tight loop over an Int32Array gear table)', () => {
-    const data = prng(32 * MiB, 'speed');
+  // Speed is measured by `npm run bench`, never asserted here (shared, noisy machines).
+  it('cuts 32 MiB of random data into chunks within the size bounds that concatenate back to the input', () => {
+    const data = prng(32 * MiB, 'bounds');
     const c = new CdcChunker(gear);
-    const t0 = process.hrtime.bigint();
-    let n = 0;
-    for (let o = 0; o < data.length; o += MiB) for (const _ of c.push(data.subarray(o, o + MiB))) n++;
-    const sec = Number(process.hrtime.bigint() - t0) / 1e9;
-    const mibs = 32 / sec;
-    console.log(`CDC: ${mibs.toFixed(0)} MiB/s, ${n} chunks`);
-    expect(mibs).toBeGreaterThan(40); // generous floor: the machine is shared
+    const chunks: Buffer[] = [];
+    for (let o = 0; o < data.length; o += MiB) for (const ch of c.push(data.subarray(o, o + MiB))) chunks.push(Buffer.from(ch));
+    for (const ch of c.end()) chunks.push(Buffer.from(ch));
+    const { minSize, maxSize } = DEFAULT_CDC_PARAMS;
+    for (const ch of chunks.slice(0, -1)) {
+      expect(ch.length).toBeGreaterThanOrEqual(minSize);
+      expect(ch.length).toBeLessThanOrEqual(maxSize);
+    }
+    expect(chunks.length).toBeGreaterThan(8);
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
   });
 });
 
