@@ -14,7 +14,11 @@ import { ENV, backup, backupIdsOf, freshRepository, leftoverTemporaries } from '
 const CLOUD = 'devcloud-demo';
 let repo: string;
 
-/** Starts a data-heavy backup and kills it with `signal` after `afterMs`; resolves with its exit. */
+/**
+ * Starts a data-heavy backup and kills it with `signal` `afterMs` after its data phase began
+ * (the `data-plan` event: the captures start right then), so the kill lands among the
+ * snapshots, clones, uploads and downloads; resolves with its exit.
+ */
 function backupKilledAfter(afterMs: number, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; backupIds: string[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn('node', ['bin/permafrost.js', 'backup', '--repo', repo, '--os-cloud', CLOUD, '--services', 'volumes,compute', '--exclude', 'volume:pf-test-*', '--exclude', 'server:pf-test-*', '--json'], {
@@ -23,9 +27,12 @@ function backupKilledAfter(afterMs: number, signal: NodeJS.Signals): Promise<{ c
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      if (!timer && stdout.includes('"event":"data-plan"')) timer = setTimeout(() => child.kill(signal), afterMs);
+    });
     child.stderr.resume();
-    const timer = setTimeout(() => child.kill(signal), afterMs);
     // a safety net: never let a stuck child outlive the test
     const guard = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
     child.on('error', reject);
@@ -57,13 +64,14 @@ describe('permafrost backup: crash safety of temporary resources', () => {
   });
 
   it('SIGKILL at a random point, then `permafrost cleanup`, leaves no temporary and a sound repository', async () => {
-    // somewhere between the sweep, the captures and the transfers
-    const at = 10_000 + Math.floor(Math.random() * 30_000);
+    // somewhere among the captures and the transfers
+    const at = Math.floor(Math.random() * 30_000);
     const run = await backupKilledAfter(at, 'SIGKILL');
     expect(run.signal).toBe('SIGKILL');
+    expect(run.backupIds).toHaveLength(1);
     await settle();
     const leftBefore = await leftoverTemporaries(CLOUD, run.backupIds);
-    console.log(`killed after ${at} ms (backup ${run.backupIds.join(', ') || 'not started'}); ${leftBefore.length} temporaries left: ${leftBefore.join(', ')}`);
+    console.log(`killed ${at} ms into the data phase (backup ${run.backupIds.join(', ') || 'not started'}); ${leftBefore.length} temporaries left: ${leftBefore.join(', ')}`);
     const cleanup = await permafrost(['cleanup', '--os-cloud', CLOUD, '--json'], ENV);
     expect(cleanup.code, cleanup.stdout + cleanup.stderr).toBe(0);
     const res = JSON.parse(cleanup.stdout) as { deleted: Array<{ backupId: string }>; inUse: Array<{ backupId: string }>; failures: unknown[] };
@@ -76,8 +84,9 @@ describe('permafrost backup: crash safety of temporary resources', () => {
   });
 
   it("SIGKILL, then the next backup's sweep removes the leftovers", async () => {
-    const at = 15_000 + Math.floor(Math.random() * 20_000);
+    const at = Math.floor(Math.random() * 30_000);
     const run = await backupKilledAfter(at, 'SIGKILL');
+    expect(run.backupIds).toHaveLength(1);
     await settle();
     const leftBefore = await leftoverTemporaries(CLOUD, run.backupIds);
     // a cheap backup (identity only): the sweep at its start covers the whole project
@@ -87,14 +96,14 @@ describe('permafrost backup: crash safety of temporary resources', () => {
     expect(sweep).toBeDefined();
     expect(sweep!.failed).toBe(0);
     expect(sweep!.deleted).toBeGreaterThanOrEqual(leftBefore.length);
-    console.log(`killed after ${at} ms; ${leftBefore.length} temporaries left; the next backup swept ${sweep!.deleted}`);
+    console.log(`killed ${at} ms into the data phase; ${leftBefore.length} temporaries left; the next backup swept ${sweep!.deleted}`);
     expect(await leftoverTemporaries(CLOUD, run.backupIds)).toEqual([]);
     await repoCheck();
   });
 
   it('SIGTERM stops the backup, which deletes its own temporaries and writes no snapshot', async () => {
     const before = JSON.parse((await permafrost(['snapshots', '--repo', repo, '--json'], ENV)).stdout) as unknown[];
-    const run = await backupKilledAfter(25_000, 'SIGTERM');
+    const run = await backupKilledAfter(10_000, 'SIGTERM');
     expect(run.code).toBe(130);
     expect(await leftoverTemporaries(CLOUD, run.backupIds)).toEqual([]);
     const after = JSON.parse((await permafrost(['snapshots', '--repo', repo, '--json'], ENV)).stdout) as unknown[];
