@@ -22,6 +22,8 @@ export interface RestoreStep {
   update?: string;
   params?: Record<string, unknown>;
   mappedFields: Record<string, { from: unknown; to: unknown }>;
+  /** An earlier run started this step and died: the resource may exist without its marker yet. */
+  previouslyStarted?: boolean;
 }
 
 /** A helper resource a restorer made on the way (root-disk image): deleted again on rollback. */

@@ -45,6 +45,19 @@ async function findTagged(ctx: RestoreContext, collection: string, itemsKey: str
   return items.find((i) => hasMarker(ctx.restoreId, sourceId, i.tags))?.id;
 }
 
+/** Same name (ports: same MAC on the same network), in the target project, carrying no restore marker. */
+async function findUnmarkedTwin(ctx: RestoreContext, collection: string, itemsKey: string, record: ResourceRecord): Promise<string | undefined> {
+  const client = await neutron(ctx);
+  const filter: Record<string, string> = { project_id: ctx.projectId };
+  if (collection === 'ports' && typeof record.fields.mac_address === 'string') filter.mac_address = record.fields.mac_address;
+  else if (record.name) filter.name = record.name;
+  else return undefined;
+  const items: Array<{ id: string; tags?: string[] }> = [];
+  for await (const item of client.http.paginate<{ id: string; tags?: string[] }>({ path: versionedPath(client.http, '/v2.0', `/${collection}`), itemsKey, searchParams: filter, style: 'neutron' })) items.push(item);
+  const unmarked = items.filter((i) => !(i.tags ?? []).some((t) => t.startsWith('pf-restore:')));
+  return unmarked.length === 1 ? unmarked[0]!.id : undefined;
+}
+
 async function ignoreNotFound(fn: () => Promise<unknown>): Promise<void> {
   try {
     await fn();
@@ -56,7 +69,14 @@ async function ignoreNotFound(fn: () => Promise<unknown>): Promise<void> {
 /** A restorer for a kind whose resources are plain Neutron objects with tags. */
 function tagged(collection: string, itemsKey: string, singular: string, build: (ctx: RestoreContext, record: ResourceRecord) => Promise<{ id: string; changed?: Record<string, { to: unknown; why: string }> }>, remove: (client: NetworkClient, id: string) => Promise<void>): KindRestorer {
   return {
-    findExisting: (ctx, step) => findTagged(ctx, collection, itemsKey, step.sourceId),
+    async findExisting(ctx, step) {
+      const tagged = await findTagged(ctx, collection, itemsKey, step.sourceId);
+      if (tagged || !step.previouslyStarted || !ctx.record) return tagged;
+      // a run killed between the create call and the tagging left it without a marker
+      const unmarked = await findUnmarkedTwin(ctx, collection, itemsKey, ctx.record);
+      if (unmarked) await setTags(ctx, collection, unmarked, ctx.record);
+      return unmarked;
+    },
     async create(ctx, step) {
       const record = recordOf(ctx, step);
       const made = await build(ctx, record);

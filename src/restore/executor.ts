@@ -171,7 +171,7 @@ async function runStep(opts: ApplyOptions, run: RunContext, step: PlanStep, wave
   const notes: string[] = [];
   const record = run.records.get(recordKey(step.kind, step.sourceId));
   const ctx = contextForStep(run, step.id, record, notes);
-  const restoreStep = toRestoreStep(step);
+  const restoreStep = { ...toRestoreStep(step), ...(wasStarted ? { previouslyStarted: true } : {}) };
   try {
     const { outcome, targetId, created, changed } = await performStep(opts, ctx, restoreStep, step, wasStarted);
     await store.update((s) => {
