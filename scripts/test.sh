@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npx tsc -p tsconfig.test.json
 bash test/cloud/ensure.sh
+# the second, independent cloud: target of the cross-cloud restore tests
+bash test/cloud/ensure.sh --instance two
 export PERMAFROST_CLOUD_READY=1
 mkdir -p .test-results
 status=0

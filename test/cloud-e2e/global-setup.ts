@@ -6,9 +6,12 @@ import { fileURLToPath } from 'node:url';
 export default function setup(): void {
   if (process.env.PERMAFROST_CLOUD_READY === '1') return; // scripts/test.sh already ensured it
   const script = fileURLToPath(new URL('../cloud/ensure.sh', import.meta.url));
-  try {
-    execFileSync('bash', [script], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 40 * 60_000 });
-  } catch (err) {
-    throw new Error(`the local cloud could not be started (test/cloud/ensure.sh): ${(err as Error).message}`);
+  // The default instance, and instance "two": the "other cloud" of the cross-cloud restore tests.
+  for (const args of [[], ['--instance', 'two']]) {
+    try {
+      execFileSync('bash', [script, ...args], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 40 * 60_000 });
+    } catch (err) {
+      throw new Error(`the local cloud could not be started (test/cloud/ensure.sh ${args.join(' ')}): ${(err as Error).message}`);
+    }
   }
 }
