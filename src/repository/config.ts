@@ -35,7 +35,7 @@ export function newConfig(overrides: RepoConfigOverrides = {}): RepoConfig {
     blockSize: BLOCK_SIZE,
     cdc: DEFAULT_CDC_PARAMS,
     packSize: 16 * 1024 * 1024,
-    compressionLevel: 3,
+    compressionLevel: 1,
     maxDeltaDepth: 4,
     ...overrides,
   };

@@ -36,7 +36,7 @@ export function register(program: Command): void {
       .command('init')
       .description('create a new, empty repository')
       .option('--public-key <file>', 'also register this RSA public key (PEM) for write-only backup hosts')
-      .option('--compression <level>', 'zstd level for new chunks, 0 = none (default 3)')
+      .option('--compression <level>', 'zstd level for new chunks, 0 = none (default 1)')
       .option('--pack-size <MiB>', 'target pack size in MiB (default 16)')
       .option('--json', 'print the result as JSON'),
   ).action(async (opts: InitOpts) => {
