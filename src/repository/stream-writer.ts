@@ -9,7 +9,6 @@ import { fixedChunks } from '../../streams/fixed-chunker.js';
 import { BLOCK_HASH_BYTES, plainChunkId } from '../../streams/keyed-hash.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import { isAllZero } from '../../streams/zero-detect.js';
-import { GcHint } from '../../streams/gc-hint.js';
 import type { BlobIndex, BlobType, IdScheme } from './blob-index.js';
 import type { RepoConfig } from './config.js';
 import { changedBlocks } from './delta.js';
@@ -48,7 +47,6 @@ export interface WrittenStream {
 const DELTA_MAX_CHANGED_FRACTION = 0.5;
 
 let holdCounter = 0;
-const gcHint = new GcHint(8);
 
 export async function writeStreamData(
   ctx: WriteContext,
@@ -159,7 +157,6 @@ export async function writeStreamData(
       size += len;
       stats.bytesRead += len;
       ctx.onBytes?.(len);
-      gcHint.tick();
       const item: Queued = { index: chunkIndex++, length: len };
       // Zero runs are recorded by length only: no hash, no storage, a hole on restore.
       if (!isAllZero(chunk)) {
