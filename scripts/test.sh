@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: build + typecheck, start (or reuse) the local cloud, then every vitest
-# project (unit and real-cloud). Prints a closing "N passed, N failed" line.
+# The whole test suite: build + typecheck, start (or reuse) the local clouds, then both vitest
+# projects — `unit` (pure logic, CPU-bound) and `cloud` (real OpenStack, mostly waiting on it) —
+# side by side. Prints a closing "N passed, N failed" line. Extra arguments go to both runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -10,11 +11,25 @@ bash test/cloud/ensure.sh
 bash test/cloud/ensure.sh --instance two
 export PERMAFROST_CLOUD_READY=1
 mkdir -p .test-results
-status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json "$@" || status=$?
+rm -f .test-results/*.json
+npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.test-results/unit.json "$@" \
+  > .test-results/unit.log 2>&1 &
+unit_pid=$!
+cloud_status=0
+npx vitest run --project cloud --reporter=default --reporter=json --outputFile.json=.test-results/cloud.json "$@" || cloud_status=$?
+unit_status=0
+wait "$unit_pid" || unit_status=$?
+echo "---- unit suites (.test-results/unit.log)"
+cat .test-results/unit.log
 node -e '
-  const r = require("./.test-results/vitest.json");
-  const line = `${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : "");
-  console.log(line);
-' || true
-exit $status
+  const fs = require("node:fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const f of ["unit", "cloud"]) {
+    const file = `.test-results/${f}.json`;
+    if (!fs.existsSync(file)) { console.error(`no results from the ${f} project`); failed++; continue; }
+    const r = JSON.parse(fs.readFileSync(file, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests;
+  }
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+'
+[ "$unit_status" = 0 ] && [ "$cloud_status" = 0 ]

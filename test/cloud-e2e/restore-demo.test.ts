@@ -88,7 +88,13 @@ afterAll(async () => {
   await admin?.close();
 });
 
-describe('restore of the demo project', () => {
+// NOT YET PASSING — issue 5 stays open. In the one sequential run against the real cloud
+// (2026-11-21) only (6) and (2) passed on their own; (1) empties the seeded demo project and
+// stopped halfway (a volume Cinder would not delete yet), which then broke every later suite that
+// needs demo. Until (1)–(5) pass reliably this suite is parked so that it cannot damage the shared
+// demo project in CI. Run it on purpose with: npx vitest run --project cloud test/cloud-e2e/restore-demo.test.ts
+// after removing `.skip`.
+describe.skip('restore of the demo project', () => {
   it('(6) stops at the preflight for a flavor mapping the target cannot meet, and creates nothing', async () => {
     const plan = path.join(dir, 'plan-preflight.json');
     const run = await runCli(planArgs(['--os-cloud', 'devcloud-admin', '--project', PRE_PROJECT, '--create-project', '--map', 'flavor:m1.tiny=no-such-flavor', '-o', plan]));
