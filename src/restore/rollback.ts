@@ -3,28 +3,13 @@
 // ports and volumes, subnets before networks. Resources the restore only reused, mapped or
 // updated are never touched. Steps that were running when a run died may have created something
 // the state file does not know yet: they are looked up by their restore marker first.
-import type { ServiceModule } from '../../services/module.js';
 import type { KindRestorer, OperationRestorer } from '../../services/restore-hooks.js';
-import type { Plan } from '../../restore-plans/plan-schema.js';
-import type { ResourceRecord } from '../model/resource.js';
-import type { Session } from '../openstack/types.js';
-import type { Repository } from '../repository/types.js';
-import type { RestoreReporter } from './events.js';
-import { restorerFor, toRestoreStep } from './executor.js';
+import { restorerFor, toRestoreStep, type ApplyOptions } from './executor.js';
 import { contextForStep, recordKey, type RunContext } from './restore-context.js';
-import type { StateStore } from './state-file.js';
 import { deleteCreatedProject } from './target-project.js';
 
-export interface RollbackOptions {
-  plan: Plan;
-  store: StateStore;
-  session: Session;
-  repository: Repository;
-  records: ResourceRecord[];
-  modules: ServiceModule[];
-  reporter: RestoreReporter;
-  signal: AbortSignal;
-}
+/** What a rollback needs: the same as an apply, without the step parallelism (it deletes one by one). */
+export type RollbackOptions = Omit<ApplyOptions, 'parallelism'>;
 
 export async function rollbackRestore(opts: RollbackOptions): Promise<{ deleted: number; failed: number }> {
   const { plan, store, reporter } = opts;

@@ -8,6 +8,7 @@ import type { BackupManifest } from '../backup/manifest.js';
 import { MANIFEST_DOCUMENT } from '../backup/manifest.js';
 import type { Repository, SnapshotInfo } from '../repository/types.js';
 import type { SnapshotManifestInput } from '../../restore-plans/planner-input.js';
+import { manifestInputFromBackup } from '../../restore-plans/from-inventory.js';
 
 export interface LoadedSnapshot {
   info: SnapshotInfo;
@@ -27,16 +28,6 @@ export async function loadSnapshot(repository: Repository, idOrPrefix: string): 
   } catch {
     // the source cloud is not configured here: decided by name then
   }
-  const input: SnapshotManifestInput = {
-    snapshotId: info.id,
-    snapshotTime: info.time,
-    source: {
-      cloud: manifest.cloud,
-      ...(manifest.region ? { region: manifest.region } : {}),
-      ...(authUrl ? { authUrl } : {}),
-      project: { id: manifest.project.id, name: manifest.project.name, ...(manifest.project.domainId ? { domainId: manifest.project.domainId } : {}) },
-    },
-    resources: manifest.resources,
-  };
+  const input = manifestInputFromBackup(manifest, info, authUrl);
   return { info, manifest, input };
 }
