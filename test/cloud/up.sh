@@ -517,7 +517,7 @@ user = root
 swift_dir = $ETC/swift
 log_name = proxy-server
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl ratelimit s3api s3token authtoken keystoneauth copy container-quotas account-quotas slo dlo versioned_writes symlink proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl ratelimit authtoken s3api s3token keystoneauth copy container-quotas account-quotas slo dlo versioned_writes symlink proxy-logging proxy-server
 [app:proxy-server]
 use = egg:swift#proxy
 account_autocreate = true
@@ -529,7 +529,10 @@ delay_auth_decision = True
 cache = swift.cache
 include_service_catalog = False
 [filter:s3api]
-# permafrost: the S3 backend is tested against Swift's S3 API
+# permafrost: the S3 backend is tested against Swift's S3 API. Order matters: authtoken BEFORE
+# s3api/s3token (Swift's documented keystone pipeline). authtoken after s3token strips the identity
+# headers s3token set from Keystone's /v3/s3tokens answer, keystoneauth then sees an anonymous
+# request (401), and s3api turns that 401 into 403 SignatureDoesNotMatch for every signed request.
 use = egg:swift#s3api
 location = RegionOne
 [filter:s3token]
