@@ -369,7 +369,9 @@ function resolveZone(d: Demand, explicit: string | undefined, facts: TargetFacts
 function usableImages(images: TargetImage[], targetProjectId: string | undefined): TargetImage[] {
   return images.filter((img) => {
     if (img.visibility === 'public' || img.visibility === 'community') return true;
-    if (img.owner === undefined || targetProjectId === undefined) return true;
+    if (img.owner === undefined) return true;
+    // a project the restore creates owns nothing yet and is nobody's image member
+    if (targetProjectId === undefined) return false;
     return img.owner === targetProjectId || img.visibility === 'shared';
   });
 }

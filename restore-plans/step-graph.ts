@@ -306,6 +306,33 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
     addPlainFieldMappings(record, step);
   }
 
+  /**
+   * A server embeds its flavor's spec (`flavor.vcpus`, `flavor.ram`…): a server restored with a
+   * mapped flavor of another spec reports the target flavor's values — mapped, each with the
+   * value it must have (a server that got yet another flavor is still a difference).
+   */
+  function addFlavorSpecMappings(record: ResourceRecord, step: PlanStep, targetId: string | undefined, otherFlavor: boolean) {
+    const embedded = record.fields.flavor;
+    if (embedded === null || typeof embedded !== 'object') return;
+    const target = targetId ? facts.flavors.find((f) => f.id === targetId) : undefined;
+    const e = embedded as Record<string, unknown>;
+    if (target) {
+      const pairs: Array<[string, unknown, number | undefined]> = [
+        ['vcpus', e.vcpus, target.vcpus],
+        ['ram', e.ram, target.ram],
+        ['disk', e.disk, target.disk],
+        ['ephemeral', e.ephemeral, target.ephemeral],
+        ['swap', e.swap, target.swap],
+      ];
+      for (const [key, from, to] of pairs) {
+        if (from === undefined || to === undefined) continue;
+        if (Number(from === '' ? 0 : from) !== to) step.mappedFields[`flavor.${key}`] = { from, to };
+      }
+    }
+    // extra specs are the target flavor's own (another flavor, or a flavor of another cloud)
+    if ((otherFlavor || !input.sameCloud) && e.extra_specs !== undefined) step.mappedFields['flavor.extra_specs'] = { from: e.extra_specs, to: null };
+  }
+
   function addPlainFieldMappings(record: ResourceRecord, step: PlanStep) {
     // flavor and volume type named without a reference (embedded flavor, volume_type name)
     if (record.kind === 'server' && !record.refs.some((ref) => ref.kind === 'flavor')) {
@@ -317,6 +344,7 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
       const name = getPath(record.fields, 'flavor.original_name');
       const entry = typeof name === 'string' ? resolution.tables.flavor[name] : undefined;
       if (entry && entry.to !== null && entry.to !== name) step.mappedFields['flavor.original_name'] = { from: name, to: entry.to };
+      if (entry && entry.to !== null) addFlavorSpecMappings(record, step, entry.toId, entry.to !== name);
       const az = record.fields['OS-EXT-AZ:availability_zone'];
       const azEntry = typeof az === 'string' ? resolution.tables.availability_zone[az] : undefined;
       if (azEntry && azEntry.to !== null && azEntry.to !== az) step.mappedFields['OS-EXT-AZ:availability_zone'] = { from: az, to: azEntry.to };

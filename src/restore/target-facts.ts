@@ -90,6 +90,8 @@ export async function gatherTargetFacts(session: Session, opts: GatherOptions): 
       ...(i.os_hash_value ? { hashValue: i.os_hash_value } : {}),
       status: i.status,
       visibility: i.visibility,
+      // an admin lists other projects' private images too: the planner never reuses those
+      ...(typeof i.owner === 'string' ? { owner: i.owner } : {}),
     })),
     users: identity?.users ?? [],
     roles: identity?.roles ?? [],

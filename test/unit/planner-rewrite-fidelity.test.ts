@@ -157,6 +157,22 @@ describe('compareFidelity', () => {
     ]);
   });
 
+  it('maps the embedded flavor spec of a server restored with a bigger mapped flavor (another cloud), and still reports a third flavor', () => {
+    const bigger = buildPlan(loadDemoManifest(), facts, { mappings: parseMapArgs(['network:public=ext-net', 'flavor:m1.tiny=medium-2']) });
+    const step = bigger.steps[`server:${IDS.server}`]!;
+    expect(step.mappedFields['flavor.original_name']).toEqual({ from: 'm1.tiny', to: 'medium-2' });
+    expect(step.mappedFields['flavor.ram']).toMatchObject({ to: 2048 });
+    expect(step.mappedFields['flavor.vcpus']).toMatchObject({ to: 2 });
+    const restored = restoredServer(snapshot) as Record<string, any>;
+    restored.flavor = { ...restored.flavor, original_name: 'medium-2', vcpus: 2, ram: 2048, disk: 10, extra_specs: { 'hw:cpu_policy': 'shared' } };
+    const report = compareFidelity(snapshot, restored, { idMap: demoIdMap(), mappedFields: step.mappedFields });
+    expect(report.differences).toEqual([]);
+    expect(report.mapped.map((m) => m.path)).toEqual(expect.arrayContaining(['flavor.original_name', 'flavor.ram', 'flavor.vcpus', 'flavor.disk']));
+    restored.flavor = { ...restored.flavor, original_name: 'small-1', vcpus: 1, ram: 512, disk: 1 };
+    const wrong = compareFidelity(snapshot, restored, { idMap: demoIdMap(), mappedFields: step.mappedFields });
+    expect(wrong.differences.map((d) => d.path)).toEqual(['flavor.disk', 'flavor.original_name', 'flavor.ram', 'flavor.vcpus']);
+  });
+
   it('reports a reference that points to the wrong restored resource', () => {
     const restored = restoredServer(snapshot) as Record<string, any>;
     restored.image = { id: 'some-other-image' };
