@@ -71,27 +71,33 @@ export function stateFileOf(planFile: string): string {
   return `${planFile.replace(/\.json$/, '')}.state.json`;
 }
 
+/** `--exclude` of every other suite's own test resources (pf-test-*): not part of the seeded project. */
+export const FOREIGN_TEST_RESOURCES = RESOURCE_KINDS.filter((k) => !['project', 'user', 'role', 'role_assignment'].includes(k)).flatMap((k) => ['--exclude', `${k}:pf-test-*`]);
+
+/** Backs up a project (default: the cloud's own) into `repo`; returns the snapshot ID. */
+export async function backupProject(repo: string, cloud: string, project?: string): Promise<string> {
+  let last = '';
+  // a volume another suite is reading at the same moment can fail one attempt: try twice
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const run = await runCli(['backup', '--os-cloud', cloud, ...(project ? ['--project', project] : []), '--repo', repo, '--json', ...FOREIGN_TEST_RESOURCES], { timeoutMs: 20 * 60_000 });
+    const report = reportOf(run);
+    const result = report.projects?.[0];
+    if (run.code === 0 && result?.snapshot) return String(result.snapshot);
+    last = `exit ${run.code}: ${JSON.stringify(result?.failures ?? report).slice(0, 2000)}`;
+  }
+  throw new Error(`the backup of ${project ?? cloud} did not succeed (${last})`);
+}
+
 let backup: Promise<{ repo: string; snapshot: string; dir: string }> | undefined;
 
-/** One repository and one backup of `demo` for every restore test of the run. */
+/** One repository and one backup of `demo` (read-only: only backed up) for every restore test of the run. */
 export function demoBackup(): Promise<{ repo: string; snapshot: string; dir: string }> {
   backup ??= (async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pf-test-restore-'));
     const repo = path.join(dir, 'repo');
     const r = await initRepository(repo, { password: REPO_PASSWORD });
     await r.close();
-    // other suites' own test resources (pf-test-*) in demo are not part of the seeded project
-    const excludes = RESOURCE_KINDS.filter((k) => !['project', 'user', 'role', 'role_assignment'].includes(k)).flatMap((k) => ['--exclude', `${k}:pf-test-*`]);
-    let last = '';
-    // a volume another suite is reading at the same moment can fail one attempt: try twice
-    for (let attempt = 1; attempt <= 2; attempt++) {
-      const run = await runCli(['backup', '--os-cloud', 'devcloud-demo', '--repo', repo, '--json', ...excludes], { timeoutMs: 20 * 60_000 });
-      const report = reportOf(run);
-      const project = report.projects?.[0];
-      if (run.code === 0 && project?.snapshot) return { repo, snapshot: String(project.snapshot), dir };
-      last = `exit ${run.code}: ${JSON.stringify(project?.failures ?? report).slice(0, 2000)}`;
-    }
-    throw new Error(`the backup of demo did not succeed (${last})`);
+    return { repo, snapshot: await backupProject(repo, 'devcloud-demo'), dir };
   })();
   return backup;
 }
@@ -105,15 +111,24 @@ export async function dropProject(admin: Session, name: string): Promise<void> {
   const identity = await IdentityClient.open(admin);
   const project = await identity.findProject(name).catch(() => undefined);
   if (!project) return;
-  const adminRole = (await identity.listRoles({ name: 'admin' }))[0];
-  if (adminRole) await identity.grantProjectRole(project.id, { userId: admin.userId }, adminRole.id).catch(() => undefined);
+  await grantRole(admin, project.id, admin.userId, 'admin');
   const scoped = await admin.scopedTo({ id: project.id });
   try {
-    await wipeProject(scoped);
+    await wipeProject(scoped, { defaultSecurityGroup: true });
   } finally {
     await scoped.close();
   }
   await identity.deleteProject(project.id);
+}
+
+/** Gives a user a role (by name) on a project. */
+export async function grantRole(admin: Session, projectId: string, userId: string, roleName: string): Promise<void> {
+  const identity = await IdentityClient.open(admin);
+  const role = (await identity.listRoles({ name: roleName }))[0];
+  if (!role) throw new Error(`no role ${roleName}`);
+  await identity.grantProjectRole(projectId, { userId }, role.id).catch((err: unknown) => {
+    if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+  });
 }
 
 /** Resources of the seeded demo project (test/cloud/README.md "Seeded demo project", seed-extra.sh), by kind. */
