@@ -180,29 +180,40 @@ export class Transport {
     );
   }
 
+  /**
+   * Runs one attempt after another until one succeeds or the retry policy gives up. An attempt
+   * either returns its value or describes its failure (network error or status) for the policy,
+   * with the typed error to throw when no retry is left.
+   */
+  private async withRetries<T>(req: TransportRequest, attemptOnce: (attempt: number) => Promise<AttemptOutcome<T>>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await attemptOnce(attempt);
+      if (outcome.ok) return outcome.value;
+      const delay = this.retryDelay(req, attempt + 1, outcome.failure);
+      if (delay === undefined) throw outcome.error();
+      await sleep(delay);
+    }
+  }
+
   /** Sends a request and buffers the answer; throws a typed error unless the status is OK. */
   async send(req: TransportRequest): Promise<TransportResponse> {
-    for (let attempt = 0; ; attempt++) {
+    return this.withRetries(req, async (attempt): Promise<AttemptOutcome<TransportResponse>> => {
       const started = Date.now();
       let res: Response<Buffer>;
       try {
         res = await this.got(req.url, { ...this.gotOptions(req, false), responseType: 'buffer' });
       } catch (err) {
         this.opts.logger.debug({ service: req.service, method: req.method, url: req.url, code: (err as RequestError).code, attempt }, 'http error');
-        const delay = this.retryDelay(req, attempt + 1, { err });
-        if (delay === undefined) throw this.networkError(req, err);
-        await sleep(delay);
-        continue;
+        return { ok: false, failure: { err }, error: () => this.networkError(req, err) };
       }
       const headers = res.headers as TransportResponse['headers'];
       this.logExchange(req, res.statusCode, headers, started, attempt);
+      const rawBody = res.rawBody ?? Buffer.alloc(0);
       if (isSuccess(res.statusCode, req.okStatus)) {
-        return { statusCode: res.statusCode, headers, rawBody: res.rawBody ?? Buffer.alloc(0), requestId: requestIdOf(headers), url: res.url };
+        return { ok: true, value: { statusCode: res.statusCode, headers, rawBody, requestId: requestIdOf(headers), url: res.url } };
       }
-      const delay = this.retryDelay(req, attempt + 1, { status: res.statusCode, headers });
-      if (delay === undefined) throw this.statusError(req, res.statusCode, headers, res.rawBody ?? Buffer.alloc(0));
-      await sleep(delay);
-    }
+      return { ok: false, failure: { status: res.statusCode, headers }, error: () => this.statusError(req, res.statusCode, headers, rawBody) };
+    });
   }
 
   /**
@@ -210,8 +221,8 @@ export class Transport {
    * returned as a stream (never buffered); on failure a bounded part of the body is read for
    * the service's message. Retries (before any byte was handed out) as `send` does.
    */
-  async stream(req: TransportRequest): Promise<{ stream: Readable; statusCode: number; headers: TransportResponse['headers']; requestId?: string }> {
-    for (let attempt = 0; ; attempt++) {
+  async stream(req: TransportRequest): Promise<StreamResponse> {
+    return this.withRetries(req, async (attempt): Promise<AttemptOutcome<StreamResponse>> => {
       const started = Date.now();
       const gotStream = this.got.stream(req.url, this.gotOptions(req, true)) as GotRequest;
       let res: Response;
@@ -222,10 +233,7 @@ export class Transport {
         });
       } catch (err) {
         gotStream.destroy();
-        const delay = this.retryDelay(req, attempt + 1, { err });
-        if (delay === undefined) throw this.networkError(req, err);
-        await sleep(delay);
-        continue;
+        return { ok: false, failure: { err }, error: () => this.networkError(req, err) };
       }
       const headers = res.headers as TransportResponse['headers'];
       this.logExchange(req, res.statusCode, headers, started, attempt);
@@ -234,15 +242,20 @@ export class Transport {
         const out = new PassThrough({ highWaterMark: 1024 * 1024 });
         gotStream.on('error', (err) => out.destroy(this.networkError(req, err)));
         gotStream.pipe(out);
-        return { stream: out, statusCode: res.statusCode, headers, requestId: requestIdOf(headers) };
+        return { ok: true, value: { stream: out, statusCode: res.statusCode, headers, requestId: requestIdOf(headers) } };
       }
       const body = await readBounded(gotStream, MAX_ERROR_BODY);
-      const delay = this.retryDelay(req, attempt + 1, { status: res.statusCode, headers });
-      if (delay === undefined) throw this.statusError(req, res.statusCode, headers, body);
-      await sleep(delay);
-    }
+      return { ok: false, failure: { status: res.statusCode, headers }, error: () => this.statusError(req, res.statusCode, headers, body) };
+    });
   }
 }
+
+type StreamResponse = { stream: Readable; statusCode: number; headers: TransportResponse['headers']; requestId?: string };
+
+/** What one attempt of a request ended with, for `withRetries`. */
+type AttemptOutcome<T> =
+  | { ok: true; value: T }
+  | { ok: false; failure: { status?: number; headers?: TransportResponse['headers']; err?: unknown }; error: () => Error };
 
 /**
  * got's errors carry the request options, headers with the X-Auth-Token included, as an
