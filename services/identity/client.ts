@@ -239,6 +239,11 @@ export class IdentityClient {
   getRole(id: string): Promise<Role> {
     return this.get(`/roles/${seg(id)}`, 'role');
   }
+  /** The roles (ID and name) a token carries on its scope: any user may validate its own token (no admin needed). */
+  async tokenRoles(token: string): Promise<Array<{ id: string; name: string }>> {
+    const res = await this.http.request<{ token?: { roles?: Array<{ id: string; name: string }> } }>({ path: this.p('/auth/tokens'), headers: { 'X-Subject-Token': token } });
+    return res.body.token?.roles ?? [];
+  }
   findRole(nameOrId: string): Promise<Role | undefined> {
     return this.findByIdOrName(nameOrId, () => this.getRole(nameOrId), () => this.listRoles({ name: nameOrId }), 'role');
   }

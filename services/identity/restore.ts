@@ -2,7 +2,7 @@
 // groups and memberships, role assignments on the target project. Creating the project itself
 // is done by the executor before any other step (everything else is scoped to it). Application
 // credentials cannot be restored: their secret was never in the backup.
-import { isConflict, isNotFound } from '../common/http-status.js';
+import { isConflict, isForbidden, isNotFound } from '../common/http-status.js';
 import { NotRestorableError, type KindRestorer, type RestoreContext, type ServiceRestoreHooks } from '../restore-hooks.js';
 import { IdentityClient } from './client.js';
 
@@ -53,30 +53,48 @@ const group: KindRestorer = {
   },
 };
 
-function assignmentParts(ctx: RestoreContext, what: string): { userId?: string; groupId?: string; roleId: string } {
+/** Old IDs of an assignment's actor and role mapped to the target's; undefined where the map has none. */
+function assignmentParts(ctx: RestoreContext, what: string): { userId?: string; groupId?: string; roleId?: string; missing: string[] } {
   const refs = ctx.record?.refs ?? [];
   const userRef = refs.find((r) => r.kind === 'user');
   const groupRef = refs.find((r) => r.kind === 'group');
   const roleRef = refs.find((r) => r.kind === 'role');
   if (!roleRef) throw new Error(`${what}: the snapshot names no role`);
-  return {
-    ...(userRef ? { userId: ctx.requireTargetId('user', userRef.id, what) } : {}),
-    ...(groupRef ? { groupId: ctx.requireTargetId('group', groupRef.id, what) } : {}),
-    roleId: ctx.requireTargetId('role', roleRef.id, what),
+  const missing: string[] = [];
+  const look = (kind: 'user' | 'group' | 'role', ref: { id: string; name?: string } | undefined) => {
+    if (!ref) return undefined;
+    const id = ctx.targetIdOf(kind, ref.id);
+    if (id === undefined) missing.push(`${kind} ${ref.name ?? ref.id}`);
+    return id;
   };
+  const userId = look('user', userRef);
+  const groupId = look('group', groupRef);
+  const roleId = look('role', roleRef);
+  return { ...(userId ? { userId } : {}), ...(groupId ? { groupId } : {}), ...(roleId ? { roleId } : {}), missing };
 }
 
 const roleAssignment: KindRestorer = {
   async findExisting(ctx, step) {
-    const { userId, groupId, roleId } = assignmentParts(ctx, step.name);
-    const found = await (await keystone(ctx)).listRoleAssignments({ projectId: ctx.projectId, ...(userId ? { userId } : {}), ...(groupId ? { groupId } : {}), roleId });
-    return found.length > 0 ? `${ctx.projectId}/${userId ?? groupId}/${roleId}` : undefined;
+    const { userId, groupId, roleId, missing } = assignmentParts(ctx, step.name);
+    if (missing.length > 0 || !roleId) return undefined;
+    try {
+      const found = await (await keystone(ctx)).listRoleAssignments({ projectId: ctx.projectId, ...(userId ? { userId } : {}), ...(groupId ? { groupId } : {}), roleId });
+      return found.length > 0 ? `${ctx.projectId}/${userId ?? groupId}/${roleId}` : undefined;
+    } catch (err) {
+      // a member may not list assignments: create() finds out whether it may grant
+      if (isForbidden(err)) return undefined;
+      throw err;
+    }
   },
   async create(ctx, step) {
-    const { userId, groupId, roleId } = assignmentParts(ctx, step.name);
+    const { userId, groupId, roleId, missing } = assignmentParts(ctx, step.name);
+    if (missing.length > 0 || !roleId) {
+      throw new NotRestorableError(`role assignment ${step.name}: ${missing.join(', ')} could not be resolved in the target with this user's rights: not granted; an admin grants it (openstack role add --project <project> …)`);
+    }
     try {
       await (await keystone(ctx)).grantProjectRole(ctx.projectId, { ...(userId ? { userId } : {}), ...(groupId ? { groupId } : {}) }, roleId);
     } catch (err) {
+      if (isForbidden(err)) throw new NotRestorableError(`role assignment ${step.name}: granting roles needs the admin role: not granted; an admin grants it (openstack role add --project <project> …)`);
       if (!isConflict(err)) throw err;
     }
     return { id: `${ctx.projectId}/${userId ?? groupId}/${roleId}` };
@@ -88,6 +106,27 @@ const roleAssignment: KindRestorer = {
     await client.revokeProjectRole(projectId!, asUser ? { userId: actor! } : { groupId: actor! }, roleId!).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
+  },
+};
+
+/** Roles are never created: a role step maps to the target's role of that name. */
+const role: KindRestorer = {
+  async findExisting(ctx, step) {
+    const name = step.targetName ?? step.name;
+    const client = await keystone(ctx);
+    try {
+      return (await client.listRoles({ name }))[0]?.id;
+    } catch (err) {
+      if (!isForbidden(err)) throw err;
+    }
+    // a member cannot list roles, but its own token names the roles it holds here, with their IDs
+    return (await client.tokenRoles(await ctx.session.token())).find((r) => r.name === name)?.id;
+  },
+  async create(_ctx, step) {
+    throw new NotRestorableError(`role ${step.name}: roles are never created by a restore; map it to a role of the target (--map role:${step.name}=<role>)`);
+  },
+  async delete() {
+    // never created
   },
 };
 
@@ -104,5 +143,5 @@ const applicationCredential: KindRestorer = {
 };
 
 export const identityRestore: ServiceRestoreHooks = {
-  kinds: { user, group, role_assignment: roleAssignment, application_credential: applicationCredential },
+  kinds: { user, group, role, role_assignment: roleAssignment, application_credential: applicationCredential },
 };

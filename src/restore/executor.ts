@@ -43,6 +43,8 @@ export interface ApplyResult {
 }
 
 const FINAL: ReadonlySet<StepState['status']> = new Set(['done', 'not-restorable']);
+/** Keystone kinds: what a member cannot read or change there is skipped with a note, not failed. */
+const IDENTITY_KINDS: ReadonlySet<PlanStep['kind']> = new Set(['user', 'group', 'role', 'role_assignment', 'application_credential']);
 
 /** Finds the restorer of a step: `restore` operations by kind, the others by `<kind>/<operation>`. */
 export function restorerFor(modules: ServiceModule[], step: Pick<PlanStep, 'kind' | 'operation'>): KindRestorer | OperationRestorer | undefined {
@@ -230,9 +232,16 @@ async function performStep(opts: ApplyOptions, ctx: ReturnType<typeof contextFor
     return { outcome: opts.store.state.projectCreated ? 'created' : planStep.action === 'skip' ? 'skipped' : 'reused', targetId: ctx.projectId };
   }
   switch (planStep.action) {
-    case 'map':
-      if (known === undefined && planStep.operation === 'restore') throw new Error(`${planStep.kind} ${planStep.name}: the plan maps it but names no target ID; edit the mapping in the plan`);
-      return { outcome: 'mapped', ...(known ? { targetId: known } : {}) };
+    case 'map': {
+      if (known !== undefined || planStep.operation !== 'restore') return { outcome: 'mapped', ...(known ? { targetId: known } : {}) };
+      // a mapping by name the planner could not check (a member cannot list roles or users): look it up now
+      const found = restorer && isKindRestorer(restorer) ? await restorer.findExisting(ctx, step).catch(() => undefined) : undefined;
+      if (found !== undefined) return { outcome: 'mapped', targetId: found };
+      if (IDENTITY_KINDS.has(planStep.kind)) {
+        throw new NotRestorableError(`${planStep.kind} ${planStep.name} is mapped by name to "${planStep.targetName ?? planStep.name}", but this user cannot look up its ID (that needs the admin role): the identity changes that need it are skipped`);
+      }
+      throw new Error(`${planStep.kind} ${planStep.name}: the plan maps it but names no target ID; edit the mapping in the plan`);
+    }
     case 'reuse':
     case 'skip': {
       if (known !== undefined || planStep.operation !== 'restore') return { outcome: planStep.action === 'reuse' ? 'reused' : 'skipped', ...(known ? { targetId: known } : {}) };

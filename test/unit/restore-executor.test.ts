@@ -80,9 +80,9 @@ function fakeSession(plan: Plan): Session {
 
 const repository = { readStream: async () => { throw new Error('no data in a unit test'); } } as unknown as Repository;
 
-function setup() {
+function setup(facts = sameCloudFacts()) {
   const manifest = loadDemoManifest();
-  const plan = buildPlan(manifest, sameCloudFacts(), { createdAt: '2026-11-21T23:00:00Z' });
+  const plan = buildPlan(manifest, facts, { createdAt: '2026-11-21T23:00:00Z' });
   const dir = mkdtempSync(path.join(tmpdir(), 'pf-unit-restore-'));
   const file = path.join(dir, 'plan.state.json');
   const cloud = new FakeCloud();
@@ -160,5 +160,18 @@ describe('restore executor', () => {
     const positions = cloud.deletes.map((id) => order.indexOf(id));
     expect(positions).toEqual([...positions].sort((a, b) => b - a));
     expect(cloud.made.size).toBe(0);
+  });
+
+  it('a member: a role mapped by name whose ID it cannot look up is not restorable (with the reason), not a failure', async () => {
+    const { plan, cloud, run, events } = setup(sameCloudFacts({ roles: [], isAdmin: false }));
+    const roleStep = Object.values(plan.steps).find((s) => s.kind === 'role' && s.action === 'map')!;
+    expect(roleStep.targetId).toBeUndefined();
+    const result = await run();
+    expect(result.failed).toEqual([]);
+    expect(result.blocked).toEqual([]);
+    expect(result.notRestorable).toContain(roleStep.id);
+    const event = events.find((e): e is Extract<RestoreEvent, { event: 'step-not-restorable' }> => e.event === 'step-not-restorable' && e.stepId === roleStep.id)!;
+    expect(event.reason).toMatch(/needs the admin role/);
+    expect(cloud.creates.some((id) => id.startsWith('server:'))).toBe(true);
   });
 });
