@@ -138,7 +138,7 @@ export function decideAction(
   }
   const notes: PlanNote[] = [];
   if (strategy === 'rebuild') notes.push({ level: 'warning', code: 'rebuild', message: 'the existing server is rebuilt from its backed-up root disk: everything written to its root disk since the backup is lost' });
-  if (strategy === 'reimage') notes.push({ level: 'warning', code: 'reimage', message: 'the existing volume is overwritten with its backed-up content (reimage, or a replacement volume reattached where reimage is not possible)' });
+  if (strategy === 'reimage') notes.push({ level: 'warning', code: 'reimage', message: 'the existing volume is overwritten with its backed-up content (Cinder reimage); an attached volume cannot be reimaged while a running guest holds it: its servers are stopped, the volume is detached, reimaged and attached again, and the servers are started again' });
   if (record.kind === 'image') notes.push({ level: 'info', code: 'image-immutable', message: 'Glance image data cannot change: only the properties and tags are updated' });
   return { action: 'update', targetId: match.existing.id, update: strategy, reason: `${found}; overwritten (${strategy})`, notes };
 }

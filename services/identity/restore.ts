@@ -24,6 +24,12 @@ const user: KindRestorer = {
     ctx.note(`user ${made.name}: created without a password (passwords are never backed up): set one with "openstack user set --password-prompt ${made.name}"`);
     return { id: made.id, changed: { password: { to: '(none)', why: 'passwords are never backed up' } } };
   },
+  async update(ctx, _step, targetId) {
+    // update-fields: e-mail, description, enabled (never the password)
+    const f = ctx.record?.fields ?? {};
+    await (await keystone(ctx)).updateUser(targetId, { ...(typeof f.email === 'string' ? { email: f.email } : {}), ...(typeof f.description === 'string' ? { description: f.description } : {}), enabled: f.enabled !== false });
+    return { id: targetId };
+  },
   async delete(ctx, _step, id) {
     await (await keystone(ctx)).deleteUser(id).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
@@ -45,6 +51,11 @@ const group: KindRestorer = {
       if (userId) await client.addUserToGroup(made.id, userId);
     }
     return { id: made.id };
+  },
+  async update(ctx, _step, targetId) {
+    const f = ctx.record?.fields ?? {};
+    if (typeof f.description === 'string') await (await keystone(ctx)).updateGroup(targetId, { description: f.description });
+    return { id: targetId };
   },
   async delete(ctx, _step, id) {
     await (await keystone(ctx)).deleteGroup(id).catch((err: unknown) => {

@@ -8,9 +8,11 @@ import { glance, deleteImage } from '../images/restore.js';
 import { uploadImage } from '../images/upload-image.js';
 import { markerMetadata, hasMarker, userMetadata, TEMPORARY_META_KEY } from '../restore-marker.js';
 import type { KindRestorer, RestoreContext, RestoreStep, ServiceRestoreHooks } from '../restore-hooks.js';
+import { ComputeClient } from '../compute/client.js';
 import { VolumeClient, type Volume } from './client.js';
 
 const cinder = (ctx: RestoreContext) => ctx.client('volumev3', (s) => VolumeClient.open(s));
+const compute = (ctx: RestoreContext) => ctx.client('compute', (s) => ComputeClient.open(s));
 const WAIT = { timeoutMs: 30 * 60_000, intervalMs: 2000 };
 /** Keys Cinder fills itself from the image a volume was created from. */
 const CINDER_IMAGE_KEYS = new Set(['signature_verified', 'image_id', 'image_name', 'checksum', 'container_format', 'disk_format', 'min_disk', 'min_ram', 'size']);
@@ -131,20 +133,51 @@ const volume: KindRestorer = {
     }
   },
   async update(ctx, step, targetId) {
-    // reimage: the existing volume gets the backed-up bytes (Cinder 3.68, volume not attached)
+    // reimage: the existing volume gets the backed-up bytes (Cinder 3.68). Cinder reimages only a
+    // volume that is not attached, and a running guest may never acknowledge a hot-unplug: an
+    // attached volume's servers are stopped first, the volume is detached, reimaged, attached
+    // again (same device) and the servers that were running are started again.
     const record = ctx.record;
-    const stream = record?.data?.[0];
+    const stream = record?.data?.find((d) => d.stream === `volume/${record.id}`) ?? record?.data?.[0];
     if (!record || !stream) throw new Error(`volume ${step.name}: the snapshot holds no data to overwrite it with`);
     const client = await cinder(ctx);
-    const current = await client.getVolume(targetId);
-    if (current.status !== 'available') throw new Error(`volume ${step.name} is ${current.status}: reimage needs it detached (available); detach it or restore into a new project`);
+    let current = await client.getVolume(targetId);
+    if (current.status !== 'available' && current.status !== 'in-use') current = (await client.waitForVolume(targetId, ['available', 'in-use'], { ...WAIT, signal: ctx.signal })) ?? current;
+    const attachments = (current.attachments ?? []).filter((a) => a.server_id);
+    const restart: string[] = [];
+    if (attachments.length > 0) {
+      const nova = await compute(ctx);
+      for (const serverId of new Set(attachments.map((a) => a.server_id))) {
+        const server = await nova.getServer(serverId);
+        if (server.status === 'ACTIVE') {
+          await nova.stop(serverId);
+          restart.push(serverId);
+        }
+        if (server.status !== 'SHUTOFF') await nova.waitForServer(serverId, ['SHUTOFF'], { ...WAIT, signal: ctx.signal });
+      }
+      for (const a of attachments) await nova.detachVolume(a.server_id, targetId);
+      await client.waitForVolume(targetId, ['available'], { ...WAIT, signal: ctx.signal });
+      ctx.note(`volume ${record.name || record.id} was attached: its server(s) were stopped for the reimage, the volume detached, reimaged, attached again and the server(s) started again`);
+    }
     const imageId = await temporaryImage(ctx, `reimage-${record.id}`, record.id, stream);
     try {
       await client.reimage(targetId, imageId);
-      await client.waitForVolume(targetId, ['available'], WAIT);
+      await client.waitForVolume(targetId, ['available'], { ...WAIT, signal: ctx.signal });
       return { id: targetId, changed: await restoreVolumeAttributes(ctx, targetId, record.fields) };
     } finally {
       await dropTemporaryImage(ctx, imageId);
+      if (attachments.length > 0) {
+        // also after a failed reimage: the servers get their volume back and run again
+        const nova = await compute(ctx);
+        for (const a of attachments) {
+          await nova.attachVolume(a.server_id, { volumeId: targetId, ...(a.device ? { device: a.device } : {}) }).catch((err: unknown) => ctx.note(`volume ${record.name || record.id}: could not be attached to server ${a.server_id} again (${errorMessage(err)})`));
+        }
+        await client.waitForVolume(targetId, ['in-use'], { ...WAIT, signal: ctx.signal }).catch(() => undefined);
+        for (const serverId of restart) {
+          await nova.start(serverId).catch((err: unknown) => ctx.note(`server ${serverId}: could not be started again (${errorMessage(err)})`));
+          await nova.waitForServer(serverId, ['ACTIVE'], { ...WAIT, signal: ctx.signal }).catch(() => undefined);
+        }
+      }
     }
   },
   async delete(ctx, _step, id) {
@@ -179,6 +212,16 @@ const volumeSnapshot: KindRestorer = {
     await client.waitForSnapshot(made.id, ['available'], WAIT);
     ctx.note(`volume snapshot ${record.name || record.id}: recreated from the restored volume's current (restored) content, not from the bytes it held when it was taken`);
     return { id: made.id, changed: { data: { to: 'content of the restored volume', why: 'snapshot data is not restored separately' } } };
+  },
+  async update(ctx, step, targetId) {
+    // update-fields: name, description and metadata (a snapshot's content cannot change)
+    const f = ctx.record?.fields ?? {};
+    const client = await cinder(ctx);
+    await client.updateSnapshot(targetId, { ...(typeof f.name === 'string' ? { name: f.name } : {}), ...(typeof f.description === 'string' ? { description: f.description } : {}) });
+    const metadata = userMetadata(f.metadata);
+    if (Object.keys(metadata).length > 0) await client.updateSnapshotMetadata(targetId, metadata);
+    void step;
+    return { id: targetId };
   },
   async delete(ctx, _step, id) {
     const client = await cinder(ctx);
