@@ -50,7 +50,9 @@ async function findUnmarkedTwin(ctx: RestoreContext, collection: string, itemsKe
   const client = await neutron(ctx);
   const filter: Record<string, string> = { project_id: ctx.projectId };
   if (collection === 'ports' && typeof record.fields.mac_address === 'string') filter.mac_address = record.fields.mac_address;
-  else if (record.name) filter.name = record.name;
+  else if (collection === 'floatingips') {
+    // floating IPs have no name (Neutron refuses the filter): the project's only unmarked one
+  } else if (record.name) filter.name = record.name;
   else return undefined;
   const items: Array<{ id: string; tags?: string[] }> = [];
   for await (const item of client.http.paginate<{ id: string; tags?: string[] }>({ path: versionedPath(client.http, '/v2.0', `/${collection}`), itemsKey, searchParams: filter, style: 'neutron' })) items.push(item);
@@ -130,18 +132,21 @@ const subnet = tagged('subnets', 'subnets', 'subnet', async (ctx, r) => {
   }
 });
 
+const taggedSecurityGroup = tagged('security-groups', 'security_groups', 'security_group', async (ctx, r) => {
+  const body = pick(r.fields, ['name', 'description', 'stateful']) as { name: string };
+  return { id: (await (await neutron(ctx)).createSecurityGroup(body)).id };
+}, (c, id) => c.deleteSecurityGroup(id));
+
 const securityGroup: KindRestorer = {
-  ...tagged('security-groups', 'security_groups', 'security_group', async (ctx, r) => {
-    const body = pick(r.fields, ['name', 'description', 'stateful']) as { name: string };
-    return { id: (await (await neutron(ctx)).createSecurityGroup(body)).id };
-  }, (c, id) => c.deleteSecurityGroup(id)),
+  ...taggedSecurityGroup,
   async findExisting(ctx, step) {
     // the project's own "default" group is reused, never created (Neutron makes one per project)
     if (step.name === 'default') {
       const groups = await (await neutron(ctx)).listSecurityGroups({ project_id: ctx.projectId, name: 'default' });
       return groups[0]?.id;
     }
-    return findTagged(ctx, 'security-groups', 'security_groups', step.sourceId);
+    // by marker, or (after a crash between create and tagging) the unmarked group of that name
+    return taggedSecurityGroup.findExisting(ctx, step);
   },
 };
 
