@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import got from 'got';
 import { ExitCode, PermafrostError } from '../../errors.js';
+import { getLogger } from '../../log/logger.js';
 import { encodeObjectPath } from './object-store-keys.js';
 import {
   RetriesExhaustedError,
@@ -41,9 +42,18 @@ function rfc3986(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** What a client did so far: attempts sent and attempts repeated after a transient failure. */
+export interface S3ClientStats {
+  requests: number;
+  retries: number;
+  /** Why the latest retry happened (`HTTP 503`, `ECONNREFUSED: …`). */
+  lastRetryReason?: string;
+}
+
 export class S3Client {
   private readonly agent: http.Agent;
   readonly location: string;
+  readonly stats: S3ClientStats = { requests: 0, retries: 0 };
 
   constructor(private readonly cfg: S3Config) {
     const agentOpts = { keepAlive: true, maxSockets: 16 };
@@ -63,7 +73,17 @@ export class S3Client {
   async send(req: S3Request): Promise<S3Response> {
     const what = `S3 ${req.method} ${this.location}${req.object === undefined ? '' : req.object.slice(this.cfg.prefix.length)}`;
     try {
-      return await withRetry(what, this.cfg.retry, () => this.attempt(req, what));
+      return await withRetry(
+        what,
+        this.cfg.retry,
+        () => this.attempt(req, what),
+        (err, attemptNo, delayMs) => {
+          const reason = describeError(err);
+          this.stats.retries++;
+          this.stats.lastRetryReason = reason;
+          getLogger().debug({ request: what, attempt: attemptNo, delayMs, reason }, 'S3 request failed transiently; retrying');
+        },
+      );
     } catch (err) {
       if (err instanceof RetriesExhaustedError) {
         throw new PermafrostError(
@@ -103,6 +123,7 @@ export class S3Client {
       credentials: this.cfg.credentials,
     });
     const url = `${this.cfg.endpoint.protocol}//${host}${fullPath}`;
+    this.stats.requests++;
     const res = await got(url, {
       method: req.method,
       headers: signedHeaders,

@@ -6,14 +6,21 @@
 // part), which is what Backend.put promises. Objects are sent in one PUT, so a single pack is
 // limited to S3's single-PUT maximum of 5 GiB (permafrost packs are far smaller: tens of MiB).
 // There is no putIfAbsent: conditional PUTs (`If-None-Match: *`) are recent in AWS and refused
-// (501) by Swift's s3api, MinIO before 2024 and older Ceph, so callers cannot rely on them.
+// (501 NotImplemented) by Swift's s3api, MinIO before 2024 and older Ceph, so callers cannot rely
+// on them. The repository does not need them: packs, indexes and snapshots have content-derived or
+// random names (two writers of one key write the same bytes); a lock is a new `locks/<random id>`
+// object followed by a listing (write-then-list: of two racing lockers at least one sees the
+// other and backs off), which needs only read-after-write listings — AWS S3 gives them, and so
+// does Swift while its container servers keep up. The one step left unguarded is the config
+// written by `repo init` (check-then-write): two `repo init` on the same location at the same time
+// are not detected.
 import { ExitCode, PermafrostError } from '../../errors.js';
 import type { Backend } from '../types.js';
 import type { BackendFactory, BackendOptions } from './index.js';
 import { checkKey } from './object-store-keys.js';
-import { S3Client } from './s3-client.js';
+import { S3Client, type S3ClientStats } from './s3-client.js';
 import { resolveS3Config, type S3Config } from './s3-config.js';
-import { parseListObjectsV2 } from './s3-xml.js';
+import { parseListObjectsV2, parseS3Error } from './s3-xml.js';
 
 /** S3 rejects a single PUT above 5 GiB. */
 export const S3_MAX_OBJECT_SIZE = 5 * 1024 ** 3;
@@ -26,6 +33,11 @@ export class S3Backend implements Backend {
     private readonly client: S3Client,
   ) {
     this.location = client.location;
+  }
+
+  /** Requests sent and transient failures retried so far (for diagnostics and tests). */
+  get stats(): Readonly<S3ClientStats> {
+    return this.client.stats;
   }
 
   static async open(url: URL, opts: BackendOptions): Promise<S3Backend> {
@@ -110,10 +122,33 @@ export class S3Backend implements Backend {
     return res.body;
   }
 
+  /**
+   * A one-byte ranged GET rather than a HEAD: Swift's s3api frames its HEAD error answers (the 404
+   * of a missing key) as chunked with a terminating `0\r\n\r\n` a HEAD must not carry, which breaks
+   * the HTTP parser on that keep-alive connection. GET answers are framed correctly everywhere.
+   * The size comes from Content-Range (`bytes 0-0/SIZE`); an empty object cannot satisfy any
+   * range (416, `bytes *\/0` on AWS); a server that ignores Range answers 200 with the length.
+   */
   async stat(key: string): Promise<{ size: number } | undefined> {
-    const res = await this.client.send({ method: 'HEAD', object: this.objectName(key), okStatus: [200, 404] });
-    if (res.statusCode === 404) return undefined;
-    return { size: Number(res.headers['content-length'] ?? 0) };
+    const res = await this.client.send({
+      method: 'GET',
+      object: this.objectName(key),
+      headers: { Range: 'bytes=0-0' },
+      okStatus: [200, 206, 404, 416],
+    });
+    if (res.statusCode === 404) {
+      if (parseS3Error(res.body).code === 'NoSuchBucket') {
+        throw new PermafrostError(
+          `S3 GET ${this.location}${key}: bucket ${this.cfg.bucket} does not exist (any more) at ${this.cfg.endpoint.origin}`,
+          ExitCode.repository,
+        );
+      }
+      return undefined;
+    }
+    const total = /\/(\d+)\s*$/.exec(String(res.headers['content-range'] ?? ''));
+    if (total) return { size: Number(total[1]) };
+    if (res.statusCode === 416) return { size: 0 };
+    return { size: Number(res.headers['content-length'] ?? res.body.length) };
   }
 
   async *list(prefix: string): AsyncIterable<{ key: string; size: number }> {

@@ -16,7 +16,8 @@ export interface FlakyProxy {
   close(): Promise<void>;
 }
 
-export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
+/** `port`: listen there (e.g. to bring an endpoint back where it was); a free port when left out. */
+export async function startFlakyProxy(target: string, port = 0): Promise<FlakyProxy> {
   const t = new URL(target);
   let pending = 0;
   let mode: FaultMode = '503';
@@ -52,11 +53,14 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const boundPort = (server.address() as AddressInfo).port;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${boundPort}`,
     failNext(count, m) {
       pending = count;
       mode = m;
