@@ -15,9 +15,12 @@ export async function openTargetProject(session: Session, plan: Plan, store: Sta
     return { session, projectId: session.project.id };
   }
   const identity = await IdentityClient.open(session);
+  // a member may read only the project its token is scoped to, but may list its own projects
+  const mine = session.isAdmin() ? undefined : await identity.listUserProjects(session.userId).catch(() => undefined);
+  const exists = async (id: string) => (mine ? mine.some((p) => p.id === id) : identity.getProject(id).then(() => true).catch(() => false));
   let projectId = store.state.targetProjectId ?? target.id;
-  if (projectId && !(await identity.getProject(projectId).then(() => true).catch(() => false))) projectId = undefined;
-  if (!projectId) projectId = (await identity.findProject(target.name).catch(() => undefined))?.id;
+  if (projectId && !(await exists(projectId))) projectId = undefined;
+  if (!projectId) projectId = mine ? mine.find((p) => p.name === target.name)?.id : (await identity.findProject(target.name).catch(() => undefined))?.id;
   const projectStep = Object.values(plan.steps).find((s) => s.kind === 'project' && s.operation === 'restore');
   if (!projectId) {
     if (projectStep?.action !== 'create') {
