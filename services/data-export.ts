@@ -36,6 +36,18 @@ export interface ExportStreamOptions {
   chunker: ChunkerKind;
   /** Expected byte count, for progress bars. */
   expectedSize?: number;
+  /**
+   * Delta base when the stream is new (fixed chunker only): a stream of the parent snapshot
+   * whose blocks are likely similar, e.g. `volume/<id>` for a snapshot of that volume. Identical
+   * chunks are stored once anyway; the base adds sub-block deltas for chunks that changed little.
+   */
+  baseStream?: string;
+}
+
+/** Opt-in parts of a backup (CLI flags). */
+export interface ExportOptions {
+  /** `--snapshot-data`: also export every volume snapshot's bytes (`volume_snapshot/<id>`). */
+  snapshotData?: boolean;
 }
 
 /** What the runner measured while a stream went into the repository. */
@@ -65,6 +77,13 @@ export interface DataExportContext {
   progress: ExportProgress;
   /** Set when the run is interrupted (SIGINT/SIGTERM): stop waiting, let the runner clean up. */
   signal: AbortSignal;
+  /** Opt-in parts of the backup (absent: defaults). */
+  options?: ExportOptions;
+  /**
+   * Records a fact about a service as a whole (not one resource): Swift account metadata, an
+   * optional service the cloud lacks. Written to the manifest as `services[].facts[key]`.
+   */
+  serviceFact?(service: string, key: string, value: unknown): void;
 }
 
 /** Outcome of one resource's data export. */

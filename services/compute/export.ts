@@ -1,6 +1,6 @@
 // Data export of servers. An image-backed server's root disk is captured with createImage (a
 // live snapshot; Nova quiesces the guest filesystems first when the server's image has
-// `hw_qemu_guest_agent=yes`) and the snapshot image is downloaded into the stream `server/<id>`.
+// `hw_qemu_guest_agent=yes`, and refuses to snapshot unquiesced with `os_require_quiesce=yes`) and the snapshot image is downloaded into the stream `server/<id>`.
 // A volume-backed server has no root disk of its own: its data is the data of its volumes,
 // exported by the volumes service — never a createImage there, which would only make more
 // volume snapshots.
@@ -87,9 +87,11 @@ async function captureServer(nova: ServiceClient, glance: ServiceClient, serverI
     throw new Error(`server is in status "${server.status}": its root disk cannot be snapshotted (needs ${SNAPSHOTTABLE.join('/')})`);
   }
   const source = await getImage(glance, imageId).catch(() => undefined);
-  const agent = String(source?.hw_qemu_guest_agent ?? '').toLowerCase();
-  const quiesce = ['yes', 'true', '1'].includes(agent)
-    ? 'requested (image has hw_qemu_guest_agent=yes)'
+  const yes = (v: unknown) => ['yes', 'true', '1'].includes(String(v ?? '').toLowerCase());
+  const quiesce = yes(source?.hw_qemu_guest_agent)
+    ? yes(source?.os_require_quiesce)
+      ? 'requested and required (image has hw_qemu_guest_agent=yes and os_require_quiesce=yes: Nova fails the snapshot when the guest cannot freeze)'
+      : 'requested (image has hw_qemu_guest_agent=yes; Nova takes a crash-consistent snapshot when the guest agent does not answer)'
     : 'not available (the server image lacks hw_qemu_guest_agent=yes): crash-consistent';
   ctx.progress.step('server', serverId, 'createImage');
   const name = ctx.temporaries.nameFor(`server-${serverId}`);

@@ -7,7 +7,14 @@
 // lock on the active file and the upload fails. Every snapshot, volume and image created on the
 // way is a tracked temporary, deleted as soon as it has served (and by the sweeper after a
 // crash). The bytes land in the stream `volume/<id>` (fixed-size chunks, block-incremental).
+//
+// With `--snapshot-data` (ctx.options.snapshotData) every volume snapshot of the project is
+// exported too: volume from snapshot → upload-to-image → download into `volume_snapshot/<id>`,
+// same fixed chunker as the volume (its unchanged blocks are chunks the repository already
+// holds; with a parent backup, the volume's stream there is the delta base). A snapshot never
+// changes, so it is not a capture step: its jobs only transfer.
 import type { ServiceClient } from '../../src/openstack/types.js';
+import type { DataStreamRef } from '../../src/model/resource.js';
 import { ResourceGoneError, type DataExportContext, type ExportDataHook } from '../data-export.js';
 import { waitForStatus } from '../common/wait.js';
 import { seg, versionedPath } from '../common/api-path.js';
@@ -27,6 +34,7 @@ interface CinderSnapshot {
   id: string;
   status: string;
   size: number;
+  volume_id?: string;
 }
 
 type Capture = { mode: 'snapshot'; snapshotId: string; size: number } | { mode: 'direct'; imageId: string };
@@ -34,7 +42,18 @@ type Capture = { mode: 'snapshot'; snapshotId: string; size: number } | { mode: 
 export const exportVolumeData: ExportDataHook = async (ctx, records) => {
   const cinder = await ctx.session.client('volumev3');
   const glance = await ctx.session.client('image');
-  return records
+  const snapshotJobs = !ctx.options?.snapshotData
+    ? []
+    : records
+        .filter((r) => r.kind === 'volume_snapshot')
+        .map((record) => ({
+          kind: 'volume_snapshot' as const,
+          id: record.id,
+          lane: 'disk' as const,
+          size: record.size,
+          transfer: () => exportSnapshotData(cinder, glance, record.id, ctx),
+        }));
+  const volumeJobs = records
     .filter((r) => r.kind === 'volume')
     .map((record) => {
       let captured: Capture | undefined;
@@ -75,7 +94,47 @@ export const exportVolumeData: ExportDataHook = async (ctx, records) => {
         },
       };
     });
+  // volumes first: their streams exist before the snapshots' (same chunks, found in the index)
+  return [...volumeJobs, ...snapshotJobs];
 };
+
+/** A volume snapshot's bytes: volume from snapshot → upload-to-image → download. */
+async function exportSnapshotData(cinder: ServiceClient, glance: ServiceClient, snapshotId: string, ctx: DataExportContext): Promise<{ data: DataStreamRef[]; fields: Record<string, unknown> }> {
+  const snapshot = await getSnapshot(cinder, snapshotId);
+  if (!snapshot || snapshot.status === 'deleting') throw new ResourceGoneError(`volume snapshot ${snapshotId}`);
+  if (snapshot.status !== 'available') {
+    throw new Error(`volume snapshot is in status "${snapshot.status}": its data cannot be read (only available snapshots can be exported)`);
+  }
+  ctx.progress.step('volume_snapshot', snapshotId, 'volume from snapshot');
+  const name = ctx.temporaries.nameFor(`snapclone-${snapshotId}`);
+  const res = await cinder.request<{ volume: CinderVolume }>({
+    method: 'POST',
+    path: '/volumes',
+    json: { volume: { snapshot_id: snapshotId, size: snapshot.size, name, description: 'temporary volume of a permafrost backup (snapshot data)', metadata: ctx.temporaries.metadata() } },
+  });
+  const cloneId = res.body.volume.id;
+  ctx.temporaries.track({ kind: 'volume', id: cloneId, name });
+  await waitForStatus({
+    what: `temporary volume ${cloneId} (from volume snapshot ${snapshotId})`,
+    get: () => getVolume(cinder, cloneId),
+    status: (v) => v.status,
+    target: ['available'],
+    timeoutMs: 60 * 60_000,
+    intervalMs: 2000,
+    signal: ctx.signal,
+  });
+  ctx.progress.step('volume_snapshot', snapshotId, 'upload to image');
+  const imageId = await uploadToImage(cinder, cloneId, ctx.temporaries.nameFor(`snap-${snapshotId}`), ctx);
+  ctx.progress.step('volume_snapshot', snapshotId, 'wait for image');
+  const image = await waitImageActive(glance, imageId, ctx);
+  await ctx.temporaries.release('volume', cloneId);
+  ctx.progress.step('volume_snapshot', snapshotId, 'download');
+  const base = snapshot.volume_id ? `volume/${snapshot.volume_id}` : undefined;
+  const withBase: DataExportContext = base ? { ...ctx, writeStream: (n, data, o) => ctx.writeStream(n, data, { ...o, baseStream: base }) } : ctx;
+  const ref = await downloadImageInto(glance, image, `volume_snapshot/${snapshotId}`, withBase);
+  await ctx.temporaries.release('image', imageId);
+  return { data: [ref], fields: { dataPath: 'volume from snapshot → upload-to-image' } };
+}
 
 async function getVolume(cinder: ServiceClient, id: string): Promise<CinderVolume | undefined> {
   try {

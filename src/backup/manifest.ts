@@ -10,6 +10,12 @@ export interface ServiceOutcome {
   /** absent: the cloud has no such service; failed: listing threw (see reason). */
   status: 'ok' | 'absent' | 'failed' | 'not-selected';
   reason?: string;
+  /**
+   * Facts about the service as a whole, not tied to one resource: `objects` → `account`
+   * (Swift account metadata and quota); `networks` → `optionalServices` (load balancers,
+   * firewalls, VPNs, QoS: present or absent, and how that was detected).
+   */
+  facts?: Record<string, unknown>;
 }
 
 export interface BackupManifest {

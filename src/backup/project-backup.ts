@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ServiceModule } from '../../services/module.js';
-import { ResourceGoneError, type DataExportContext, type DataExportJob } from '../../services/data-export.js';
+import { ResourceGoneError, type DataExportContext, type DataExportJob, type ExportOptions } from '../../services/data-export.js';
 import { mapLimit } from '../../services/common/limit.js';
 import type { ResourceRecord, SkippedKind } from '../model/resource.js';
 import type { Session } from '../openstack/types.js';
@@ -22,6 +22,7 @@ import { kindCountsTag } from './tags.js';
 import { BackupTemporaries } from './temporaries.js';
 import { TEMPORARY_PREFIX, newBackupId } from './temporary-naming.js';
 import { sweepTemporaries } from './sweep.js';
+import { detectOptionalNetworkServices } from './optional-services.js';
 
 export interface BackupTarget {
   id: string;
@@ -50,6 +51,8 @@ export interface ProjectBackupOptions {
   /** Concurrent disk transfers (default 2) and object transfers (default 4). */
   diskParallelism?: number;
   smallParallelism?: number;
+  /** Opt-in parts of the backup (`--snapshot-data`). */
+  exportOptions?: ExportOptions;
 }
 
 export interface ProjectBackupResult {
@@ -100,7 +103,9 @@ export async function backupProject(opts: ProjectBackupOptions): Promise<Project
       resources.push(...own);
       skippedKinds.push(...inv.skipped);
       failedKinds.push(...(inv.failed ?? []));
-      services.push({ name: mod.name, status: 'ok' });
+      const outcome: ServiceOutcome = { name: mod.name, status: 'ok' };
+      if (mod.name === 'networks') outcome.facts = { optionalServices: await detectOptionalNetworkServices(session) };
+      services.push(outcome);
     } catch (err) {
       if (signal.aborted) throw interrupted();
       services.push({ name: mod.name, status: 'failed', reason: messageOf(err) });
@@ -152,13 +157,23 @@ export async function backupProject(opts: ProjectBackupOptions): Promise<Project
       temporaries,
       signal,
       progress: { step: (kind, id, step) => reporter.emit({ event: 'resource-step', kind, id, step }) },
+      options: opts.exportOptions ?? {},
+      serviceFact: (service, key, value) => {
+        let outcome = services.find((s) => s.name === service);
+        if (!outcome) {
+          outcome = { name: service, status: 'ok' };
+          services.push(outcome);
+        }
+        outcome.facts = { ...(outcome.facts ?? {}), [key]: value };
+      },
       writeStream: async (name: string, data: Readable, wopts) => {
         const rec = findRecordOfStream(current, name);
         const meter = new MeteredStream((n) => rec && reporter.bytes(rec.kind, rec.id, n));
-        const useParent = wopts.chunker === 'fixed' && parentStreams.has(name);
+        const base = wopts.chunker !== 'fixed' ? undefined : parentStreams.has(name) ? name : wopts.baseStream && parentStreams.has(wopts.baseStream) ? wopts.baseStream : undefined;
+        const useParent = base !== undefined;
         const piping = pipeline(data, meter);
         try {
-          const [res] = await Promise.all([writer.writeStream(name, meter, { chunker: wopts.chunker, ...(useParent ? { parentStream: name } : {}) }), piping]);
+          const [res] = await Promise.all([writer.writeStream(name, meter, { chunker: wopts.chunker, ...(useParent ? { parentStream: base } : {}) }), piping]);
           return { name, size: res.size, sha256: res.sha256, md5: meter.digest() };
         } catch (err) {
           meter.destroy();
@@ -272,8 +287,15 @@ function markFailed(rec: ResourceRecord, reason: string): void {
   rec.reason = reason;
 }
 
-/** `volume/<id>` → the volume record; `object/<c>/<name>` → the object record. */
+/**
+ * `volume/<id>` → the volume record; `object/<c>/<name>` → the object record;
+ * `object_version/<c>/<version>/<name>` → the container record.
+ */
 function findRecordOfStream(records: Map<string, ResourceRecord>, stream: string): ResourceRecord | undefined {
+  if (stream.startsWith('object_version/')) {
+    const container = stream.slice('object_version/'.length).split('/')[0] ?? '';
+    return records.get(`container/${container}`);
+  }
   return records.get(stream) ?? undefined;
 }
 

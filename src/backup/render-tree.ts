@@ -52,6 +52,7 @@ export function renderTree(info: SnapshotInfo, manifest: BackupManifest, kinds?:
     const outcome = manifest.services.find((s) => s.name === svc);
     out.push('');
     out.push(`${svc}${outcome && outcome.status !== 'ok' ? `  (${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ''})` : ''}`);
+    for (const line of factLines(outcome?.facts)) out.push(`  · ${line}`);
     const mine = roots.filter((r) => (SERVICE_OF_KIND[r.kind] ?? 'other') === svc).sort(byKindName);
     mine.forEach((r, i) => renderNode(out, r, children, '  ', i === mine.length - 1));
   }
@@ -89,7 +90,25 @@ function describe(r: ResourceRecord): string {
   const parts = [`${r.kind} ${r.name || '(no name)'}`];
   if (r.name !== r.id) parts.push(`(${r.id})`);
   if (r.size !== undefined) parts.push(formatBytes(r.size));
-  for (const d of r.data ?? []) parts.push(`data ${d.stream} ${formatBytes(d.size)} sha256 ${d.sha256.slice(0, 12)}…`);
+  const data = r.data ?? [];
+  if (data.length > 3) parts.push(`data: ${data.length} streams (${data[0]!.stream.split('/')[0]}/…) ${formatBytes(data.reduce((a, d) => a + d.size, 0))}`);
+  else for (const d of data) parts.push(`data ${d.stream} ${formatBytes(d.size)} sha256 ${d.sha256.slice(0, 12)}…`);
   if (r.status !== 'ok') parts.push(`[${r.status.toUpperCase()}${r.reason ? `: ${r.reason}` : ''}]`);
   return parts.join('  ');
+}
+
+/** One line per service fact: the Swift account's metadata, optional network services. */
+function factLines(facts: Record<string, unknown> | undefined): string[] {
+  if (!facts) return [];
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(facts)) {
+    if (key === 'optionalServices' && value && typeof value === 'object') {
+      for (const [name, f] of Object.entries(value as Record<string, { present?: boolean; detail?: string }>)) lines.push(`${name}: ${f.detail ?? (f.present ? 'present' : 'absent')}`);
+    } else if (key === 'account' && value && typeof value === 'object') {
+      const a = value as { metadata?: Record<string, string>; quotaBytes?: number; error?: string };
+      if (a.error) lines.push(`account: ${a.error}`);
+      else lines.push(`account metadata: ${Object.entries(a.metadata ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}${a.quotaBytes !== undefined ? `, quota ${formatBytes(a.quotaBytes)}` : ''}`);
+    } else lines.push(`${key}: ${JSON.stringify(value)}`);
+  }
+  return lines;
 }

@@ -2,6 +2,7 @@
 // SIGINT/SIGTERM turned into a clean stop (temporaries deleted, no snapshot written). One
 // project failing does not stop the next; the outcome says which exit code the run earns.
 import type { ServiceModule } from '../../services/module.js';
+import type { ExportOptions } from '../../services/data-export.js';
 import type { Session } from '../openstack/types.js';
 import type { Repository, SnapshotStats } from '../repository/types.js';
 import { ExitCode, PermafrostError, type ExitCodeValue } from '../errors.js';
@@ -36,6 +37,8 @@ export interface BackupRunOptions {
   userTags: Record<string, string>;
   reporter: BackupReporter;
   signal: AbortSignal;
+  /** Opt-in parts of the backup (`--snapshot-data`). */
+  exportOptions?: ExportOptions;
 }
 
 export interface BackupRunResult {
@@ -67,6 +70,7 @@ export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult
         userTags: opts.userTags,
         reporter: opts.reporter,
         signal: opts.signal,
+        ...(opts.exportOptions ? { exportOptions: opts.exportOptions } : {}),
       });
       const { services, failures } = summarise(res.manifest, opts.modules);
       const status = failures.length > 0 || res.temporariesLeft > 0 ? 'partial' : 'ok';

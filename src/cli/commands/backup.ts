@@ -18,6 +18,7 @@ interface BackupOptions extends CloudCommandOptions, RepoCliOptions {
   services?: string;
   exclude?: string[];
   tag?: string[];
+  snapshotData?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     .addOption(new Option('--services <list>', 'comma-separated services to back up (default: all): identity,networks,images,volumes,compute,objects'))
     .addOption(new Option('--exclude <kind:name>', 'leave out a resource and its data (NAME or ID, * as wildcard); repeatable').argParser(collect))
     .addOption(new Option('--tag <key=value>', 'label the snapshot; repeatable').argParser(collect))
+    .addOption(new Option('--snapshot-data', "also export every volume snapshot's data (volume from snapshot → upload-to-image → download), stream volume_snapshot/<id>"))
     .addOption(new Option('--json', 'structured events, one JSON object per line on stdout, ending with the report'));
   addRepoOptions(cmd, { writeOnly: true });
   addCloudOptions(cmd).action(async (_opts: BackupOptions, command: Command) => {
@@ -51,7 +53,7 @@ async function runBackupCommand(opts: BackupOptions): Promise<number> {
     const reporter = chooseReporter({ json: Boolean(opts.json) });
     const interrupt = interruptOnSignals();
     try {
-      const result = await runBackup({ base: session, targets, repository, modules, excludes, userTags, reporter, signal: interrupt.signal });
+      const result = await runBackup({ base: session, targets, repository, modules, excludes, userTags, reporter, signal: interrupt.signal, exportOptions: { snapshotData: Boolean(opts.snapshotData) } });
       reporter.close();
       if (reporter instanceof JsonLinesReporter) reporter.write({ event: 'report', exitCode: result.exitCode, projects: result.projects });
       else process.stdout.write(backupReportText(result));
