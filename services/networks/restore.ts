@@ -69,7 +69,7 @@ async function ignoreNotFound(fn: () => Promise<unknown>): Promise<void> {
 }
 
 /** A restorer for a kind whose resources are plain Neutron objects with tags. */
-function tagged(collection: string, itemsKey: string, singular: string, build: (ctx: RestoreContext, record: ResourceRecord) => Promise<{ id: string; changed?: Record<string, { to: unknown; why: string }> }>, remove: (client: NetworkClient, id: string) => Promise<void>): KindRestorer {
+function tagged(collection: string, itemsKey: string, singular: string, build: (ctx: RestoreContext, record: ResourceRecord, step: RestoreStep) => Promise<{ id: string; changed?: Record<string, { to: unknown; why: string }> }>, remove: (client: NetworkClient, id: string) => Promise<void>): KindRestorer {
   return {
     async findExisting(ctx, step) {
       const tagged = await findTagged(ctx, collection, itemsKey, step.sourceId);
@@ -81,7 +81,7 @@ function tagged(collection: string, itemsKey: string, singular: string, build: (
     },
     async create(ctx, step) {
       const record = recordOf(ctx, step);
-      const made = await build(ctx, record);
+      const made = await build(ctx, record, step);
       await setTags(ctx, collection, made.id, record);
       return made;
     },
@@ -233,13 +233,15 @@ const port = tagged('ports', 'ports', 'port', async (ctx, r) => {
   return { id: (await (await neutron(ctx)).createPort(body as Partial<Port> & { network_id: string })).id, changed };
 }, (c, id) => c.deletePort(id));
 
-const floatingIp = tagged('floatingips', 'floatingips', 'floatingip', async (ctx, r) => {
+const floatingIp = tagged('floatingips', 'floatingips', 'floatingip', async (ctx, r, step) => {
   const f = r.fields;
   const client = await neutron(ctx);
   const networkId = ctx.requireTargetId('network', String(f.floating_network_id), `floating IP ${r.name}`);
   const base = { floating_network_id: networkId, ...(typeof f.description === 'string' ? { description: f.description } : {}) };
   const address = str(f.floating_ip_address);
-  if (ctx.sameCloud && address) {
+  // the plan asks for the same address only into the snapshot's own project in the same cloud
+  const keep = ctx.sameCloud && step.params?.keepAddress !== false;
+  if (keep && address) {
     try {
       return { id: (await client.createFloatingIp({ ...base, floating_ip_address: address })).id };
     } catch (err) {
@@ -253,7 +255,8 @@ const floatingIp = tagged('floatingips', 'floatingips', 'floatingip', async (ctx
     }
   }
   const made = await client.createFloatingIp(base);
-  return { id: made.id, ...(address ? { changed: { floating_ip_address: { to: made.floating_ip_address, why: 'another cloud allocates its own addresses' } } } : {}) };
+  const why = ctx.sameCloud ? 'not requested again: the source project may still hold it' : 'another cloud allocates its own addresses';
+  return { id: made.id, ...(address ? { changed: { floating_ip_address: { to: made.floating_ip_address, why } } } : {}) };
 }, (c, id) => c.deleteFloatingIp(id));
 
 // ---------------------------------------------------------------- extra operations
