@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteDemoContainer } from './helpers/demo-container.js';
-import { createEc2Credentials, deleteEc2Credentials, type Ec2Credentials } from './helpers/ec2-credentials.js';
+import { createS3TestProject, deleteS3TestProject, type S3TestProject } from './helpers/ec2-credentials.js';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../../bin/permafrost.js', import.meta.url));
@@ -21,7 +21,7 @@ const s3Bucket = `pf-test-e2e-s3-${suffix}`;
 let dir: string;
 let source: string;
 let sourceSha: string;
-let creds: Ec2Credentials | undefined;
+let creds: S3TestProject | undefined;
 
 async function permafrost(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   const { stdout } = await run('node', [cli, ...args], {
@@ -42,13 +42,12 @@ beforeAll(async () => {
   const text = Buffer.from('2026-01-01T00:00:00Z host app[1]: INFO request served in 12 ms\n'.repeat(20_000));
   await fs.writeFile(source, Buffer.concat([randomBytes(3 * 1024 * 1024), Buffer.alloc(1024 * 1024), text.subarray(0, 2 * 1024 * 1024)]));
   sourceSha = await sha256(source);
-  creds = createEc2Credentials();
+  creds = createS3TestProject('s3-e2e');
 });
 
 afterAll(async () => {
   deleteDemoContainer(swiftContainer);
-  deleteDemoContainer(s3Bucket);
-  deleteEc2Credentials(creds);
+  deleteS3TestProject(creds);
   if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
 
@@ -67,17 +66,17 @@ describe('a repository on the object stores, through the CLI', () => {
     await roundTrip(`swift://${swiftContainer}/repo?cloud=devcloud-demo`, {});
   });
 
-  // NOT YET PASSING — issue 3 stays open. Against the local Swift's s3api + s3token, every signed
-  // request is answered 403 SignatureDoesNotMatch (after the Keystone credential-cache fix in
-  // test/cloud/up.sh; before it, 500). The SigV4 signer matches AWS's published examples, so the
-  // mismatch is between our canonical request and what s3token/Keystone recompute; not yet found.
-  // Parked so that CI stays meaningful; remove `.skip` to work on it.
-  it.skip('s3:// (Swift s3api): init, backup-file, restore-file give back the same bytes', async () => {
-    await roundTrip(`s3://${s3Bucket}/repo`, {
+  it('s3:// (Swift s3api): init, backup-file, restore-file give back the same bytes; check reads it all', async () => {
+    const url = `s3://${s3Bucket}/repo`;
+    const env = {
       AWS_ACCESS_KEY_ID: creds!.access,
       AWS_SECRET_ACCESS_KEY: creds!.secret,
       AWS_ENDPOINT_URL: 'http://127.0.0.1:8080',
       AWS_REGION: 'RegionOne',
-    });
+    };
+    await roundTrip(url, env);
+    // check exits 0 only when every pack is there and (with --read-data) every chunk decrypts.
+    await permafrost(['repo', 'check', '--repo', url], env);
+    await permafrost(['repo', 'check', '--read-data', '--repo', url], env);
   });
 });
