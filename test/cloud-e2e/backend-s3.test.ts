@@ -12,7 +12,8 @@ import { backendContract } from './helpers/backend-contract.js';
 import { createS3TestProject, deleteS3TestProject, type S3TestProject } from './helpers/ec2-credentials.js';
 import { startFlakyProxy, type FlakyProxy } from './helpers/flaky-proxy.js';
 
-const ENDPOINT = 'http://127.0.0.1:8080';
+// PERMAFROST_TEST_S3_ENDPOINT: another proxy of the same cloud (e.g. to try a proxy configuration).
+const ENDPOINT = process.env.PERMAFROST_TEST_S3_ENDPOINT ?? 'http://127.0.0.1:8080';
 const REGION = 'RegionOne';
 const bucket = `pf-test-s3-${randomBytes(4).toString('hex')}`;
 

@@ -71,7 +71,7 @@ describe('a repository on the object stores, through the CLI', () => {
     const env = {
       AWS_ACCESS_KEY_ID: creds!.access,
       AWS_SECRET_ACCESS_KEY: creds!.secret,
-      AWS_ENDPOINT_URL: 'http://127.0.0.1:8080',
+      AWS_ENDPOINT_URL: process.env.PERMAFROST_TEST_S3_ENDPOINT ?? 'http://127.0.0.1:8080',
       AWS_REGION: 'RegionOne',
     };
     await roundTrip(url, env);

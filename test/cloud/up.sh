@@ -538,6 +538,9 @@ location = RegionOne
 [filter:s3token]
 use = egg:swift#s3token
 auth_uri = $KS_URL
+# the EC2 secret is fetched once and kept (in memcache) for 60 s; the signature is then checked
+# here instead of one Keystone /v3/s3tokens round trip per S3 request (~145 -> ~30 ms per GET)
+secret_cache_duration = 60
 reseller_prefix = AUTH_
 delay_auth_decision = False
 $(ksauth swift | grep -v 'memcached_servers\|www_authenticate_uri')
