@@ -1,6 +1,7 @@
 // The S3 backend against the local cloud's Swift S3 API (s3api + s3token on 127.0.0.1:8080, EC2
 // credentials of a user in a throw-away project), including retries through a fault-injecting
 // proxy (HTTP 503, connection resets) and a connection refused while the endpoint is down.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +69,17 @@ describe('S3 backend on the local Swift s3api', () => {
     expect(keys).toEqual(['config']);
     await other.delete('config');
     await other.close();
+  });
+
+  it('stores each key as a Swift object named PREFIX/KEY in the container named like the bucket', async () => {
+    // Cross-checked through the Swift API (the openstack CLI), independently of the S3 code.
+    await backend.put('swift-view/a b', Buffer.from('seen from swift'));
+    const names = execFileSync('openstack', ['object', 'list', bucket, '--prefix', 'repo/swift-view/', '-f', 'value', '-c', 'Name'], {
+      env: creds!.osEnv,
+      encoding: 'utf8',
+    });
+    expect(names.trim().split('\n')).toEqual(['repo/swift-view/a b']);
+    await backend.delete('swift-view/a b');
   });
 
   it('retries HTTP 503 answers and connection resets, then succeeds', async () => {

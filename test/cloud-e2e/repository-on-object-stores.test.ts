@@ -78,5 +78,15 @@ describe('a repository on the object stores, through the CLI', () => {
     // check exits 0 only when every pack is there and (with --read-data) every chunk decrypts.
     await permafrost(['repo', 'check', '--repo', url], env);
     await permafrost(['repo', 'check', '--read-data', '--repo', url], env);
+    // A wrong S3 secret: exit code 5 (auth), a message that says so, and the secret nowhere.
+    const bad = await run('node', [cli, 'snapshots', '--repo', url], {
+      env: { ...process.env, PERMAFROST_PASSWORD: 'e2e-password', ...env, AWS_SECRET_ACCESS_KEY: 'wrong-secret-e2e' },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code?: number; stderr?: string }) => ({ code: e.code, stderr: e.stderr ?? '' }),
+    );
+    expect(bad.code).toBe(5);
+    expect(bad.stderr).toMatch(/rejected the credentials/);
+    expect(bad.stderr).not.toContain('wrong-secret-e2e');
   });
 });
