@@ -1,12 +1,12 @@
-// Reads chunks back: fetch the blob's byte range from its pack, decrypt+decompress in the worker
-// pool, and for a delta rebuild it from its base (recursively, depth ≤ maxDeltaDepth). A small
-// cache keeps recently rebuilt bases, since consecutive deltas of a chain share them.
-import { BlobIntegrityError } from '../../streams/blob-crypto.js';
-import type { WorkerPool } from '../../streams/worker-pool.js';
+// Reads chunks back: fetch the blob's byte range from its pack, decrypt+decompress in the read
+// worker pool, and for a delta rebuild it from its base (recursively, depth ≤ maxDeltaDepth). A
+// small cache keeps recently rebuilt bases, since consecutive deltas of a chain share them.
+// Whole streams are read by stream-reader.ts (planned, grouped by pack, out of order).
 import { ExitCode, PermafrostError } from '../errors.js';
 import type { BlobIndex, Located } from './blob-index.js';
 import { applyDelta } from './delta.js';
 import { packKey } from './format.js';
+import { OpenError, OpenPool } from './open-pool.js';
 import { decodeSegment, type MapEntry } from './stream-map.js';
 import type { Backend, ChunkerKind } from './types.js';
 
@@ -23,17 +23,26 @@ export class DamagedBlobError extends PermafrostError {
 }
 
 const BASE_CACHE_SIZE = 8;
+/** Longest delta chain accepted when reading (the writer stops at 4); deeper means damage. */
+export const MAX_CHAIN = 16;
 
 export class ChunkReader {
   private readonly baseCache = new Map<string, Buffer>();
+  private readonly keyBytes = new Map<string, Promise<Uint8Array>>();
+  private poolInstance: OpenPool | undefined;
 
   constructor(
-    private readonly backend: Backend,
-    private readonly index: BlobIndex,
-    private readonly pool: WorkerPool,
+    readonly backend: Backend,
+    readonly index: BlobIndex,
     /** Key of a blob: the map key, or the DEK it names (throws for a write-only host). */
     private readonly keyFor: (entry: Located) => Promise<Buffer>,
   ) {}
+
+  /** The read worker pool (started on first use). */
+  pool(): OpenPool {
+    this.poolInstance ??= new OpenPool();
+    return this.poolInstance;
+  }
 
   locate(id: string): Located {
     const e = this.index.get(id);
@@ -41,15 +50,41 @@ export class ChunkReader {
     return e;
   }
 
+  /**
+   * The blobs to open for a chunk, base first: [full chunk, delta, delta…]. Index only, no I/O.
+   */
+  chain(id: string): Located[] {
+    const out: Located[] = [];
+    let e = this.locate(id);
+    out.push(e);
+    while (e.type === 'delta') {
+      if (!e.base || out.length > MAX_CHAIN) throw new DamagedBlobError(e.id, e.pack, 'delta chain is broken or too deep');
+      e = this.locate(e.base);
+      out.push(e);
+    }
+    return out.reverse();
+  }
+
+  /** The key of a blob as a standalone byte array (safe to post to a worker; cached). */
+  key(entry: Located): Promise<Uint8Array> {
+    let k = this.keyBytes.get(entry.key);
+    if (!k) {
+      k = this.keyFor(entry).then((b) => new Uint8Array(b));
+      k.catch(() => this.keyBytes.delete(entry.key));
+      this.keyBytes.set(entry.key, k);
+    }
+    return k;
+  }
+
   /** Decrypted (and decompressed) payload of a blob, as stored: a delta stays a delta. */
   async payload(entry: Located): Promise<Buffer> {
+    const key = await this.key(entry);
     const blob = await this.backend.getRange(packKey(entry.pack), entry.offset, entry.length);
     if (blob.length !== entry.length) throw new DamagedBlobError(entry.id, entry.pack, 'pack is shorter than its index says');
-    const key = await this.keyFor(entry);
     try {
-      return await this.pool.run({ op: 'open', key, aad: Buffer.from(entry.id, 'hex'), data: blob }, true);
+      return (await this.pool().open(blob, [{ off: 0, len: entry.length, key, aad: aadOf(entry.id) }]))[0];
     } catch (err) {
-      if (err instanceof BlobIntegrityError) throw new DamagedBlobError(entry.id, entry.pack, err.message);
+      if (err instanceof OpenError && err.integrity) throw new DamagedBlobError(entry.id, entry.pack, err.message);
       throw err;
     }
   }
@@ -74,6 +109,16 @@ export class ChunkReader {
   async mapSegment(id: string): Promise<{ chunker: ChunkerKind; entries: MapEntry[] }> {
     return decodeSegment(await this.payload(this.locate(id)));
   }
+
+  async close(): Promise<void> {
+    await this.poolInstance?.close();
+    this.poolInstance = undefined;
+  }
+}
+
+/** Associated data of a blob: its ID as bytes (own buffer, safe to post to a worker). */
+export function aadOf(id: string): Uint8Array {
+  return new Uint8Array(Buffer.from(id, 'hex'));
 }
 
 export interface Extent {
@@ -83,44 +128,4 @@ export interface Extent {
   data?: Buffer;
 }
 
-/**
- * The extents of a stream in order, fetching up to `window` chunks ahead so that network latency
- * and decryption overlap with the consumer's writes. Memory: `window` chunks.
- */
-export async function* streamExtents(reader: ChunkReader, maps: string[], window = 8): AsyncGenerator<Extent> {
-  let offset = 0;
-  const queue: { offset: number; length: number; data?: Promise<Buffer> }[] = [];
-  const segments = maps[Symbol.iterator]();
-  let entries: MapEntry[] = [];
-  let pos = 0;
-  const refill = async (): Promise<boolean> => {
-    while (pos >= entries.length) {
-      const next = segments.next();
-      if (next.done) return false;
-      entries = (await reader.mapSegment(next.value)).entries;
-      pos = 0;
-    }
-    return true;
-  };
-  for (;;) {
-    while (queue.length < window && (await refill())) {
-      const e = entries[pos++];
-      const data = e.id ? reader.chunk(e.id.toString('hex')) : undefined;
-      data?.catch(() => undefined); // surfaced when awaited below
-      queue.push({ offset, length: e.length, data });
-      offset += e.length;
-    }
-    const head = queue.shift();
-    if (!head) return;
-    if (!head.data) {
-      // Merge consecutive zero runs into one extent (one seek instead of many).
-      let length = head.length;
-      while (queue.length > 0 && !queue[0].data) length += queue.shift()!.length;
-      yield { offset: head.offset, length };
-    } else {
-      const data = await head.data;
-      if (data.length !== head.length) throw new DamagedBlobError('(stream)', '-', `chunk has ${data.length} bytes, the map says ${head.length}`);
-      yield { offset: head.offset, length: head.length, data };
-    }
-  }
-}
+export { streamExtents, type StreamReadOptions } from './stream-reader.js';

@@ -7,7 +7,7 @@ import { deriveKey } from '../../streams/keyed-hash.js';
 import { WorkerPool } from '../../streams/worker-pool.js';
 import { ExitCode, PermafrostError } from '../errors.js';
 import { BlobIndex, type Located } from './blob-index.js';
-import { ChunkReader, streamExtents, type Extent } from './chunk-reader.js';
+import { ChunkReader, streamExtents, type Extent, type StreamReadOptions } from './chunk-reader.js';
 import type { RepoConfig } from './config.js';
 import { SNAPSHOTS_PREFIX, randomId, snapshotKey } from './format.js';
 import { loadRecipients, unwrapDek, wrapDek, type MasterSecrets, type WrappedDek } from './keys.js';
@@ -76,6 +76,7 @@ export class PermafrostRepository implements Repository, WriterHost {
   /** Forgets the loaded index (after prune rewrote it). */
   resetIndex(): void {
     this.indexPromise = undefined;
+    void this.readerInstance?.close();
     this.readerInstance = undefined;
   }
 
@@ -108,7 +109,7 @@ export class PermafrostRepository implements Repository, WriterHost {
   async reader(): Promise<ChunkReader> {
     if (!this.readerInstance) {
       const index = await this.index();
-      this.readerInstance = new ChunkReader(this.backend, index, this.pool(), async (entry: Located) =>
+      this.readerInstance = new ChunkReader(this.backend, index, async (entry: Located) =>
         entry.key === 'map' ? this.mapKey : this.dek(entry.key, index.deks.get(entry.key)),
       );
     }
@@ -254,14 +255,20 @@ export class PermafrostRepository implements Repository, WriterHost {
     return stream;
   }
 
-  /** Extents of a stream (zero runs without data), for sparse restores. */
-  async streamExtents(snapshotId: string, name: string): Promise<{ size: number; sha256: string; extents: AsyncGenerator<Extent> }> {
+  /** What reading a stream needs: its size and SHA-256, the chunk reader and its map segments. */
+  async streamSource(snapshotId: string, name: string): Promise<{ size: number; sha256: string; reader: ChunkReader; maps: string[] }> {
     this.requireRead('restoring data');
     const s = await this.resolveSnapshot(snapshotId);
     const priv = this.privatePart(s);
     const stream = this.streamOf(s, 'stream', name);
     const meta = priv.streams.find((x) => x.name === name);
-    return { size: stream.size, sha256: meta?.sha256 ?? '', extents: streamExtents(await this.reader(), stream.maps) };
+    return { size: stream.size, sha256: meta?.sha256 ?? '', reader: await this.reader(), maps: stream.maps };
+  }
+
+  /** Extents of a stream in order (zero runs without data), for sparse restores. */
+  async streamExtents(snapshotId: string, name: string, opts?: StreamReadOptions): Promise<{ size: number; sha256: string; extents: AsyncGenerator<Extent> }> {
+    const { size, sha256, reader, maps } = await this.streamSource(snapshotId, name);
+    return { size, sha256, extents: streamExtents(reader, maps, opts) };
   }
 
   async readStream(snapshotId: string, name: string): Promise<Readable> {
@@ -279,6 +286,7 @@ export class PermafrostRepository implements Repository, WriterHost {
   }
 
   async close(): Promise<void> {
+    await this.readerInstance?.close();
     await this.poolInstance?.close();
     this.poolInstance = undefined;
     await this.backend.close();

@@ -1,15 +1,18 @@
 // `permafrost restore-file SNAPSHOT[:NAME] -o PATH|-`: writes one stream back. Into a file, zero
 // runs (and all-zero 4 KiB blocks) become holes: nothing is written there, the file is extended
-// with ftruncate, so a sparse image stays sparse. The SHA-256 is verified against the manifest.
+// with ftruncate, so a sparse image stays sparse; chunks are written at their offsets as soon as
+// they are complete. To stdout the stream is written in order. The SHA-256 is verified against
+// the manifest.
 import type { Command } from 'commander';
 import crypto from 'node:crypto';
 import { once } from 'node:events';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { ThroughputMeter, progressMode } from '../../../streams/throughput-meter.js';
 import { BLOCK_SIZE } from '../../../streams/keyed-hash.js';
 import { isAllZero, zeroBytes } from '../../../streams/zero-detect.js';
 import { ExitCode, PermafrostError, UsageError } from '../../errors.js';
-import type { Extent } from '../../repository/chunk-reader.js';
+import type { ChunkReader, Extent } from '../../repository/chunk-reader.js';
+import { restoreStream, streamExtents } from '../../repository/stream-reader.js';
 import { addRepoOptions, formatBytes, printJson, withRepo, type RepoCliOptions } from '../repo-access.js';
 
 interface RestoreOpts extends RepoCliOptions {
@@ -38,25 +41,81 @@ function hashZeros(sha: crypto.Hash, length: number): void {
   for (let left = length; left > 0; left -= 1 << 20) sha.update(zeroBytes(Math.min(left, 1 << 20)));
 }
 
-async function toFile(file: string, size: number, extents: AsyncGenerator<Extent>, sha: crypto.Hash | undefined, meter: ThroughputMeter): Promise<void> {
-  const fh = await open(file, 'w', 0o600).catch((err: NodeJS.ErrnoException) => {
-    throw new PermafrostError(`cannot write ${file}: ${err.message}`, err.code === 'ENOSPC' ? ExitCode.noSpace : ExitCode.config);
-  });
-  try {
-    for await (const e of extents) {
-      if (!e.data) {
-        if (sha) hashZeros(sha, e.length);
-      } else {
-        sha?.update(e.data);
-        for (const [a, b] of dataRuns(e.data)) {
-          let pos = a;
-          while (pos < b) pos += (await fh.write(e.data, pos, b - pos, e.offset + pos)).bytesWritten;
-        }
+/**
+ * Hashes a file from its start up to a growing limit, reading it back behind the writes (from the
+ * page cache), so chunks written out of order never wait in memory for their turn to be hashed.
+ */
+class TrailingHash {
+  private readonly buf = Buffer.allocUnsafe(4 << 20);
+  private hashed = 0;
+  private limit = 0;
+  private running: Promise<void> | undefined;
+  private failure: unknown;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly sha: crypto.Hash,
+  ) {}
+
+  /** The file is final from 0 up to `end`. */
+  advance(end: number): void {
+    this.limit = end;
+    this.running ??= this.run().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (this.hashed < this.limit) {
+        const want = Math.min(this.buf.length, this.limit - this.hashed);
+        const { bytesRead } = await this.fh.read(this.buf, 0, want, this.hashed);
+        if (bytesRead === 0) throw new Error(`the restored file ends at ${this.hashed} bytes`);
+        this.sha.update(this.buf.subarray(0, bytesRead));
+        this.hashed += bytesRead;
       }
-      meter.add(e.length);
+    } catch (err) {
+      this.failure ??= err;
     }
-    // Sets the size without writing: trailing zero runs become a hole.
-    await fh.truncate(size);
+  }
+
+  async finish(size: number): Promise<void> {
+    this.advance(size);
+    while (this.running) await this.running;
+    if (this.failure) throw this.failure;
+    if (this.hashed !== size) throw new Error(`hashed ${this.hashed} of ${size} bytes`);
+  }
+}
+
+/**
+ * Into a file: the file gets its final size first (ftruncate: zero runs stay holes), then every
+ * chunk is written at its offset as soon as it is complete (out of order; only its non-zero 4 KiB
+ * runs). The SHA-256 is computed by reading the file back behind the writes.
+ */
+async function toFile(file: string, size: number, reader: ChunkReader, maps: string[], sha: crypto.Hash | undefined, meter: ThroughputMeter): Promise<void> {
+  const failWrite = (err: NodeJS.ErrnoException): never => {
+    throw new PermafrostError(`cannot write ${file}: ${err.message}`, err.code === 'ENOSPC' || err.code === 'EDQUOT' ? ExitCode.noSpace : ExitCode.config);
+  };
+  const fh = await open(file, 'w+', 0o600).catch(failWrite);
+  try {
+    // Sets the size without writing: every zero run (incl. a trailing one) stays a hole.
+    await fh.truncate(size).catch(failWrite);
+    const hasher = sha ? new TrailingHash(fh, sha) : undefined;
+    let reported = 0;
+    await restoreStream(reader, maps, {
+      onChunk: async (offset, data) => {
+        for (const [a, b] of dataRuns(data)) {
+          let pos = a;
+          while (pos < b) pos += (await fh.write(data, pos, b - pos, offset + pos).catch(failWrite)).bytesWritten;
+        }
+      },
+      onPrefix: (end) => {
+        meter.add(end - reported);
+        reported = end;
+        hasher?.advance(end);
+      },
+    });
+    await hasher?.finish(size);
   } finally {
     await fh.close();
   }
@@ -102,12 +161,12 @@ export function register(program: Command): void {
         }
         name = info.streams[0];
       }
-      const { size, sha256, extents } = await repo.streamExtents(info.id, name);
       const toStdoutMode = opts.output === '-';
+      const { size, sha256, reader, maps } = await repo.streamSource(info.id, name);
       const meter = new ThroughputMeter('restore', progressMode({ json: opts.json }), size);
       const sha = opts.verify && sha256 ? crypto.createHash('sha256') : undefined;
-      if (toStdoutMode) await toStdout(extents, sha, meter);
-      else await toFile(opts.output!, size, extents, sha, meter);
+      if (toStdoutMode) await toStdout(streamExtents(reader, maps), sha, meter);
+      else await toFile(opts.output!, size, reader, maps, sha, meter);
       const actual = sha?.digest('hex');
       meter.finish({ snapshot: info.id, stream: name });
       if (actual && actual !== sha256) {

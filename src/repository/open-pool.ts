@@ -1,0 +1,124 @@
+// Worker threads that open blobs for the read path (restore, readStream, check): one task = one
+// byte range of a pack with the blobs in it; the range moves to the worker and the plaintexts come
+// back without copies. Tasks go to the worker with the fewest bytes queued.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { OpenBlobSpec, OpenRangeReply } from '../../streams/open-worker.js';
+
+export type { OpenBlobSpec } from '../../streams/open-worker.js';
+
+/** A blob of the range could not be opened: `integrity` when its tag or format is wrong. */
+export class OpenError extends Error {
+  constructor(
+    readonly blob: number,
+    readonly integrity: boolean,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OpenError';
+  }
+}
+
+function spawnWorker(): Worker {
+  const js = new URL('../../streams/open-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return new Worker(js);
+  // Running from the TypeScript sources (vitest/tsx): register tsx's loader inside the worker first.
+  const ts = new URL('../../streams/open-worker.ts', import.meta.url).href;
+  const tsxRoot = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const api = pathToFileURL(path.join(tsxRoot, 'dist/esm/api/index.mjs')).href;
+  const bootstrap = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+type Pending = { resolve: (b: Buffer[]) => void; reject: (e: Error) => void; worker: number; bytes: number };
+
+export class OpenPool {
+  private readonly workers: Worker[] = [];
+  private readonly queued: number[] = [];
+  private readonly tasks: number[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private readonly roomWaiters: { bytes: number; wake: () => void }[] = [];
+  private seq = 0;
+  private failure: Error | undefined;
+  private closed = false;
+
+  constructor(readonly size = Math.max(1, Math.min(os.availableParallelism(), 4))) {
+    for (let i = 0; i < size; i++) {
+      const w = spawnWorker();
+      w.on('message', (reply: OpenRangeReply) => this.onReply(reply));
+      w.on('error', (err) => this.fail(err));
+      // Idle workers must not keep the process alive.
+      w.unref();
+      this.workers.push(w);
+      this.queued.push(0);
+      this.tasks.push(0);
+    }
+  }
+
+  /** Bytes of ranges sent and not answered yet. */
+  get bytesQueued(): number {
+    return this.queued.reduce((a, b) => a + b, 0);
+  }
+
+  private fail(err: Error): void {
+    this.failure = err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    for (const w of this.roomWaiters.splice(0)) w.wake();
+  }
+
+  private wakeRoom(): void {
+    const total = this.bytesQueued;
+    for (let i = 0; i < this.roomWaiters.length; ) {
+      if (total <= this.roomWaiters[i].bytes) this.roomWaiters.splice(i, 1)[0].wake();
+      else i++;
+    }
+  }
+
+  /** Resolves once at most `bytes` are queued at the workers (back-pressure for readers). */
+  async room(bytes: number): Promise<void> {
+    while (this.bytesQueued > bytes && !this.failure) await new Promise<void>((wake) => this.roomWaiters.push({ bytes, wake }));
+  }
+
+  private onReply(reply: OpenRangeReply): void {
+    const p = this.pending.get(reply.seq);
+    if (!p) return;
+    this.pending.delete(reply.seq);
+    this.queued[p.worker] -= p.bytes;
+    if (--this.tasks[p.worker] === 0) this.workers[p.worker].unref();
+    this.wakeRoom();
+    if (!reply.ok) {
+      p.reject(new OpenError(reply.blob, reply.integrity, reply.message));
+      return;
+    }
+    p.resolve(reply.bufs.map((ab, i) => Buffer.from(ab, reply.offs[i], reply.lens[i])));
+  }
+
+  /**
+   * Opens the blobs of `data` (a range read from a pack). `data` is moved to the worker when it
+   * owns its ArrayBuffer: the caller must not use it afterwards.
+   */
+  open(data: Buffer, blobs: OpenBlobSpec[]): Promise<Buffer[]> {
+    if (this.closed) return Promise.reject(new Error('open pool is closed'));
+    if (this.failure) return Promise.reject(this.failure);
+    let idx = 0;
+    for (let i = 1; i < this.workers.length; i++) if (this.queued[i] < this.queued[idx]) idx = i;
+    const seq = ++this.seq;
+    const bytes = data.length;
+    this.queued[idx] += bytes;
+    if (this.tasks[idx]++ === 0) this.workers[idx].ref();
+    const result = new Promise<Buffer[]>((resolve, reject) => this.pending.set(seq, { resolve, reject, worker: idx, bytes }));
+    const owns = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    this.workers[idx].postMessage({ seq, data, blobs }, owns ? [data.buffer as ArrayBuffer] : []);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,434 @@
+// Reads a whole stream back, fast and in bounded memory.
+//
+// The stream map is walked in batches of about `batchBytes` of chunk content. For each batch the
+// blobs it needs are planned from the index alone (a delta chunk needs its base and every delta of
+// its chain), grouped by pack and coalesced into few large range reads (a pack holds a contiguous
+// stretch of the stream, shuffled, so one or two reads usually cover a batch). Each range goes to
+// a read worker that decrypts and decompresses all its blobs in one message; chunks are rebuilt
+// (deltas applied in place when the base is not shared) and handed to `onChunk` as soon as they
+// are complete, in any order — a file restore writes them at their offset. The extents are also
+// yielded strictly in stream order (hashing, stdout, readStream). Up to `depth` batches are in
+// flight, so reading, decrypting and writing overlap and both cores work.
+//
+// Memory: about depth × batchBytes of chunk content plus the ranges being read.
+import type { Located } from './blob-index.js';
+import { aadOf, DamagedBlobError, type ChunkReader, type Extent } from './chunk-reader.js';
+import { packKey } from './format.js';
+import { OpenError, type OpenBlobSpec } from './open-pool.js';
+import { GcByBytes } from '../../streams/gc-by-bytes.js';
+
+export interface StreamReadOptions {
+  /**
+   * Called once per data chunk as soon as it is complete, in any order (e.g. a positioned write).
+   * The chunk is yielded (in order) only after the returned promise settled.
+   */
+  onChunk?: (offset: number, data: Buffer) => Promise<void> | void;
+  /** Chunk content per batch (default 16 MiB). */
+  batchBytes?: number;
+  /** Batches in flight (default 3). */
+  depth?: number;
+}
+
+const TUNE = (process.env.PERMAFROST_RESTORE_TUNE ?? '').split(',').map(Number);
+const tune = (i: number, def: number): number => (Number.isFinite(TUNE[i]) && TUNE[i] > 0 ? TUNE[i] : def);
+/** Coalesce blobs of one pack into one read when the gap between them is at most this. */
+const MAX_GAP = tune(0, 512) * 1024;
+/** Largest single range read. */
+const MAX_RANGE = tune(1, 8) * 1024 * 1024;
+/** Encrypted bytes queued at the read workers before further reads wait. */
+const POOL_QUEUE_BYTES = tune(2, 16) * 1024 * 1024;
+/** Range reads in flight at once. */
+const READS_IN_FLIGHT = tune(3, 4);
+const WINDOW_BYTES = tune(4, 64) * 1024 * 1024;
+const WINDOWS = tune(5, 2);
+
+interface Want {
+  entry: Located;
+  promise: Promise<Buffer>;
+  resolve: (b: Buffer) => void;
+  reject: (e: Error) => void;
+  /** Chains (of in-flight chunks) that still need this blob. */
+  users: number;
+  /** Chains that ever asked for it while it was held (> 1: never modify it in place). */
+  total: number;
+}
+
+interface Slot {
+  offset: number;
+  length: number;
+  /** Content, for data chunks (undefined: a zero run). */
+  done?: Promise<Buffer>;
+}
+
+const MAGIC_DELTA = 'PFD1';
+
+/**
+ * Applies a delta payload (format: delta.ts) onto `target`, which holds the base content and is
+ * modified in place.
+ */
+export function applyDeltaInPlace(target: Buffer, payload: Buffer, baseId: string): void {
+  if (payload.length < 44 || payload.toString('latin1', 0, 4) !== MAGIC_DELTA) throw new Error('not a delta payload');
+  if (payload.toString('hex', 4, 36) !== baseId) throw new Error('delta names another base than the index');
+  const length = payload.readUInt32LE(36);
+  const blockSize = payload.readUInt32LE(40);
+  if (target.length !== length) throw new Error(`delta base has ${target.length} bytes, expected ${length}`);
+  if (blockSize === 0) throw new Error('delta block size 0');
+  const blocks = Math.ceil(length / blockSize);
+  const bitmap = 44;
+  let pos = bitmap + Math.ceil(blocks / 8);
+  for (let b = 0; b < blocks; b++) {
+    if (payload[bitmap + (b >> 3)] & (1 << (b & 7))) {
+      const len = Math.min(blockSize, length - b * blockSize);
+      if (pos + len > payload.length) throw new Error('delta payload is truncated');
+      payload.copy(target, b * blockSize, pos, pos + len);
+      pos += len;
+    }
+  }
+}
+
+class Semaphore {
+  private free: number;
+  private readonly waiters: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+const noop = (): void => undefined;
+
+class StreamPlan {
+  /** Blobs being fetched or held for chunks in flight, by ID. */
+  private readonly wants = new Map<string, Want>();
+  private readonly reads = new Semaphore(READS_IN_FLIGHT);
+  private readonly gc = new GcByBytes(16 << 20);
+
+  constructor(
+    private readonly reader: ChunkReader,
+    private readonly onChunk: StreamReadOptions['onChunk'],
+  ) {}
+
+  private want(entry: Located, fresh: Want[]): Want {
+    let w = this.wants.get(entry.id);
+    if (!w) {
+      let resolve!: (b: Buffer) => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<Buffer>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      promise.catch(noop); // surfaced through the chunk that awaits it
+      w = { entry, promise, resolve, reject, users: 0, total: 0 };
+      this.wants.set(entry.id, w);
+      fresh.push(w);
+    }
+    w.users++;
+    w.total++;
+    return w;
+  }
+
+  private drop(w: Want): void {
+    if (--w.users === 0 && this.wants.get(w.entry.id) === w) this.wants.delete(w.entry.id);
+  }
+
+  /** Plans and starts one batch; returns its slots in stream order. */
+  start(batch: { offset: number; length: number; id?: string }[]): Slot[] {
+    const fresh: Want[] = [];
+    const slots: Slot[] = [];
+    for (const c of batch) {
+      if (!c.id) {
+        slots.push({ offset: c.offset, length: c.length });
+        continue;
+      }
+      let chain: Want[];
+      try {
+        chain = this.reader.chain(c.id).map((e) => this.want(e, fresh));
+      } catch (err) {
+        const done = Promise.reject(err as Error);
+        done.catch(noop);
+        slots.push({ offset: c.offset, length: c.length, done });
+        continue;
+      }
+      const done = this.assemble(c.offset, c.length, chain);
+      done.catch(noop);
+      slots.push({ offset: c.offset, length: c.length, done });
+    }
+    this.fetch(fresh);
+    return slots;
+  }
+
+  private async assemble(offset: number, length: number, chain: Want[]): Promise<Buffer> {
+    let data: Buffer;
+    try {
+      const parts = await Promise.all(chain.map((w) => w.promise));
+      data = parts[0];
+      if (chain.length > 1) {
+        // Rebuilding a delta modifies the base buffer: in place only when no other chunk uses it.
+        if (chain[0].total > 1) data = Buffer.from(data);
+        for (let i = 1; i < chain.length; i++) {
+          try {
+            applyDeltaInPlace(data, parts[i], chain[i - 1].entry.id);
+          } catch (err) {
+            throw new DamagedBlobError(chain[i].entry.id, chain[i].entry.pack, (err as Error).message);
+          }
+        }
+      }
+    } finally {
+      for (const w of chain) this.drop(w);
+    }
+    if (data.length !== length) {
+      const top = chain[chain.length - 1].entry;
+      throw new DamagedBlobError(top.id, top.pack, `chunk has ${data.length} bytes, the stream map says ${length}`);
+    }
+    this.gc.add(length);
+    if (this.onChunk) await this.onChunk(offset, data);
+    return data;
+  }
+
+  /**
+   * Groups the blobs by pack and reads them in coalesced ranges. Ranges holding deltas go first:
+   * they are small, and a base that arrives before its delta must wait in memory.
+   */
+  private fetch(fresh: Want[]): void {
+    const byPack = new Map<string, Want[]>();
+    for (const w of fresh) {
+      const list = byPack.get(w.entry.pack);
+      if (list) list.push(w);
+      else byPack.set(w.entry.pack, [w]);
+    }
+    const ranges: { pack: string; start: number; end: number; group: Want[]; deltas: boolean }[] = [];
+    for (const [pack, list] of byPack) {
+      list.sort((a, b) => a.entry.offset - b.entry.offset);
+      let group: Want[] = [];
+      let start = 0;
+      let end = 0;
+      const flush = (): void => {
+        if (group.length > 0) ranges.push({ pack, start, end, group, deltas: group.some((w) => w.entry.type === 'delta') });
+        group = [];
+      };
+      for (const w of list) {
+        const o = w.entry.offset;
+        if (group.length > 0 && (o - end > MAX_GAP || o + w.entry.length - start > MAX_RANGE)) flush();
+        if (group.length === 0) start = o;
+        group.push(w);
+        end = Math.max(end, o + w.entry.length);
+      }
+      flush();
+    }
+    ranges.sort((a, b) => Number(b.deltas) - Number(a.deltas));
+    for (const r of ranges) void this.readRange(r.pack, r.start, r.end, r.group);
+  }
+
+  private async readRange(pack: string, start: number, end: number, group: Want[]): Promise<void> {
+    try {
+      const specs: OpenBlobSpec[] = [];
+      for (const w of group) {
+        specs.push({ off: w.entry.offset - start, len: w.entry.length, key: await this.reader.key(w.entry), aad: aadOf(w.entry.id) });
+      }
+      await this.reads.acquire();
+      let data: Buffer;
+      try {
+        // Back-pressure: do not read further ahead than the workers decrypt.
+        await this.reader.pool().room(POOL_QUEUE_BYTES);
+        data = await this.reader.backend.getRange(packKey(pack), start, end - start);
+      } finally {
+        this.reads.release();
+      }
+      if (data.length !== end - start) {
+        const short = group.find((w) => w.entry.offset + w.entry.length > start + data.length) ?? group[0];
+        throw new DamagedBlobError(short.entry.id, pack, 'pack is shorter than its index says');
+      }
+      let plains: Buffer[];
+      try {
+        plains = await this.reader.pool().open(data, specs);
+      } catch (err) {
+        if (err instanceof OpenError && err.integrity) {
+          const bad = group[err.blob] ?? group[0];
+          throw new DamagedBlobError(bad.entry.id, pack, err.message);
+        }
+        throw err;
+      }
+      for (let i = 0; i < group.length; i++) {
+        const w = group[i];
+        const p = plains[i];
+        if (w.entry.type !== 'delta' && p.length !== w.entry.raw) {
+          w.reject(new DamagedBlobError(w.entry.id, pack, `content has ${p.length} bytes, the index says ${w.entry.raw}`));
+        } else w.resolve(p);
+      }
+    } catch (err) {
+      for (const w of group) w.reject(err as Error);
+    }
+  }
+}
+
+interface PlannedChunk {
+  offset: number;
+  length: number;
+  id?: string;
+}
+
+/** Walks a stream map one segment at a time (block digests dropped): memory stays flat. */
+class MapCursor {
+  private readonly segments: Iterator<string>;
+  private entries: { length: number; id?: Buffer }[] = [];
+  private pos = 0;
+  private offset = 0;
+
+  constructor(
+    private readonly reader: ChunkReader,
+    maps: string[],
+  ) {
+    this.segments = maps[Symbol.iterator]();
+  }
+
+  /** The next chunks, up to `bytes` of data (zero runs are free); empty at the end. */
+  async take(bytes: number, maxCount = 4096): Promise<PlannedChunk[]> {
+    const batch: PlannedChunk[] = [];
+    let taken = 0;
+    while (taken < bytes && batch.length < maxCount) {
+      if (this.pos >= this.entries.length) {
+        const next = this.segments.next();
+        if (next.done) break;
+        this.entries = (await this.reader.mapSegment(next.value)).entries;
+        this.pos = 0;
+        continue;
+      }
+      const e = this.entries[this.pos++];
+      batch.push({ offset: this.offset, length: e.length, id: e.id?.toString('hex') });
+      this.offset += e.length;
+      if (e.id) taken += e.length;
+    }
+    return batch;
+  }
+}
+
+export interface StreamRestoreOptions {
+  /** Writes one complete data chunk at its offset; called in any order. */
+  onChunk: (offset: number, data: Buffer) => Promise<void>;
+  /**
+   * The stream is complete (written, or a zero run) from 0 up to `end`: called whenever that
+   * prefix grows (e.g. to hash the output behind the writes).
+   */
+  onPrefix?: (end: number) => void;
+  /** Chunk content planned per window (default 64 MiB); `windows` of them in flight (default 2). */
+  windowBytes?: number;
+  windows?: number;
+}
+
+/**
+ * Restores a whole stream out of order: each data chunk goes to `onChunk` as soon as it is
+ * complete and is dropped right after, so memory stays at the reads and decryptions in flight.
+ * Resolves when every chunk was written; rejects with the first error.
+ */
+export async function restoreStream(reader: ChunkReader, maps: string[], opts: StreamRestoreOptions): Promise<void> {
+  const windowBytes = opts.windowBytes ?? WINDOW_BYTES;
+  const windows = Math.max(1, opts.windows ?? WINDOWS);
+  const plan = new StreamPlan(reader, opts.onChunk);
+  const cursor = new MapCursor(reader, maps);
+  // Completion of the stream prefix: slots in order, each marked done when written.
+  const order: { end: number; done: boolean }[] = [];
+  let head = 0;
+  let prefix = 0;
+  const advance = (): void => {
+    let moved = false;
+    while (head < order.length && order[head].done) {
+      prefix = order[head++].end;
+      moved = true;
+    }
+    if (head > 4096) {
+      order.splice(0, head);
+      head = 0;
+    }
+    if (moved) opts.onPrefix?.(prefix);
+  };
+  let failure: unknown;
+  const active: Promise<void>[] = [];
+  const startWindow = async (): Promise<boolean> => {
+    const batch = await cursor.take(windowBytes);
+    if (batch.length === 0) return false;
+    const slots = plan.start(batch);
+    const marks = slots.map((s) => {
+      const m = { end: s.offset + s.length, done: !s.done };
+      order.push(m);
+      return m;
+    });
+    advance();
+    const all = slots.map((s, i) =>
+      s.done?.then(
+        () => {
+          marks[i].done = true;
+          advance();
+        },
+        (err: unknown) => {
+          failure ??= err;
+        },
+      ),
+    );
+    active.push(Promise.all(all).then(() => undefined));
+    return true;
+  };
+  let more = true;
+  while (more && active.length < windows) more = await startWindow();
+  while (active.length > 0) {
+    await active.shift();
+    if (failure) throw failure;
+    if (more) more = await startWindow();
+  }
+  if (failure) throw failure;
+}
+
+/**
+ * The extents of a stream in order (zero runs without data), read ahead in planned batches. With
+ * `onChunk`, each data chunk is also delivered as soon as it is complete, in any order.
+ */
+export async function* streamExtents(reader: ChunkReader, maps: string[], opts: StreamReadOptions = {}): AsyncGenerator<Extent> {
+  const batchBytes = opts.batchBytes ?? 16 * 1024 * 1024;
+  const depth = Math.max(1, opts.depth ?? 3);
+  const plan = new StreamPlan(reader, opts.onChunk);
+
+  const cursor = new MapCursor(reader, maps);
+  const nextBatch = async (): Promise<Slot[] | undefined> => {
+    const batch = await cursor.take(batchBytes);
+    return batch.length > 0 ? plan.start(batch) : undefined;
+  };
+
+  const queue: Slot[][] = [];
+  let exhausted = false;
+  const fill = async (): Promise<void> => {
+    while (!exhausted && queue.length < depth) {
+      const b = await nextBatch();
+      if (b) queue.push(b);
+      else exhausted = true;
+    }
+  };
+
+  await fill();
+  for (;;) {
+    const slots = queue.shift();
+    if (!slots) return;
+    await fill();
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i];
+      if (!s.done) {
+        // Consecutive zero runs become one extent (one seek instead of many).
+        let length = s.length;
+        while (i + 1 < slots.length && !slots[i + 1].done) length += slots[++i].length;
+        yield { offset: s.offset, length };
+        continue;
+      }
+      const data = await s.done;
+      yield { offset: s.offset, length: s.length, data };
+    }
+  }
+}
