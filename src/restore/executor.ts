@@ -5,12 +5,14 @@
 // are not repeated, and a step that was running looks for what it may have created (by marker)
 // before it creates anything. A failed step does not stop the others; the steps that depend on
 // it are reported "blocked", and the run ends "partial".
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceModule } from '../../services/module.js';
 import type { KindRestorer, OperationRestorer, RestoreStep } from '../../services/restore-hooks.js';
 import { NotRestorableError } from '../../services/restore-hooks.js';
 import { mapLimit } from '../../services/common/limit.js';
 import { initialIdMap, lookupId, setId } from '../../restore-plans/id-map.js';
 import type { Plan, PlanStep } from '../../restore-plans/plan-schema.js';
+import { RateLimitedError, ServerError, TimeoutError, UnreachableError } from '../http/errors.js';
 import type { ResourceRecord } from '../model/resource.js';
 import type { Session } from '../openstack/types.js';
 import type { Repository } from '../repository/types.js';
@@ -32,6 +34,8 @@ export interface ApplyOptions {
   signal: AbortSignal;
   /** Steps in flight at once within a wave (default 4). */
   parallelism?: number;
+  /** Pause before the next attempt of a step after a transient error, times the attempt (default 5 s). */
+  retryPauseMs?: number;
 }
 
 export interface ApplyResult {
@@ -43,6 +47,9 @@ export interface ApplyResult {
 }
 
 const FINAL: ReadonlySet<StepState['status']> = new Set(['done', 'not-restorable']);
+/** Attempts of one step within a run when the cloud answers with a transient error. */
+const STEP_ATTEMPTS = 3;
+const RETRY_PAUSE_MS = 5000;
 /** Keystone kinds: what a member cannot read or change there is skipped with a note, not failed. */
 const IDENTITY_KINDS: ReadonlySet<PlanStep['kind']> = new Set(['user', 'group', 'role', 'role_assignment', 'application_credential']);
 
@@ -175,7 +182,7 @@ async function runStep(opts: ApplyOptions, run: RunContext, step: PlanStep, wave
   const ctx = contextForStep(run, step.id, record, notes);
   const restoreStep = { ...toRestoreStep(step), ...(wasStarted ? { previouslyStarted: true } : {}) };
   try {
-    const { outcome, targetId, created, changed } = await performStep(opts, ctx, restoreStep, step, wasStarted);
+    const { outcome, targetId, created, changed } = await withRetries(run, notes, opts.retryPauseMs ?? RETRY_PAUSE_MS, (again) => performStep(opts, ctx, again ? { ...restoreStep, previouslyStarted: true } : restoreStep, step, wasStarted || again));
     await store.update((s) => {
       st.status = 'done';
       if (targetId !== undefined) st.targetId = targetId;
@@ -209,6 +216,28 @@ async function runStep(opts: ApplyOptions, run: RunContext, step: PlanStep, wave
       st.finishedAt = new Date().toISOString();
     });
     reporter.emit({ event: 'step-failed', stepId: step.id, wave, error: message });
+  }
+}
+
+/** Errors of an overloaded cloud (no answer in time, 5xx, 429, connection lost): worth another attempt. */
+function isTransient(err: unknown): boolean {
+  return err instanceof TimeoutError || err instanceof ServerError || err instanceof UnreachableError || err instanceof RateLimitedError;
+}
+
+/**
+ * Runs a step, and again (at most STEP_ATTEMPTS times) after a transient error: the next attempt
+ * first looks for what the failed one may have made (a create whose answer was lost), exactly as
+ * a resumed run does, so nothing is made twice.
+ */
+async function withRetries<T>(run: RunContext, notes: string[], pauseMs: number, attempt: (again: boolean) => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n > 1);
+    } catch (err) {
+      if (n >= STEP_ATTEMPTS || !isTransient(err) || run.signal.aborted) throw err;
+      notes.push(`attempt ${n} failed (${err instanceof Error ? err.message : String(err)}): tried again`);
+      await sleep(pauseMs * n, undefined, { signal: run.signal }).catch(() => undefined);
+    }
   }
 }
 

@@ -11,6 +11,7 @@ import { buildPlan, type Plan } from '../../restore-plans/index.js';
 import { RESOURCE_KINDS } from '../../src/model/kinds.js';
 import type { Session } from '../../src/openstack/types.js';
 import type { Repository } from '../../src/repository/types.js';
+import { TimeoutError } from '../../src/http/errors.js';
 import { applyPlan } from '../../src/restore/executor.js';
 import type { RestoreEvent } from '../../src/restore/events.js';
 import { rollbackRestore } from '../../src/restore/rollback.js';
@@ -23,6 +24,8 @@ class FakeCloud {
   readonly creates: string[] = [];
   readonly deletes: string[] = [];
   failKind?: string;
+  /** Kind whose first create is made but its answer lost (a timeout): the retry must adopt it. */
+  lostAnswerKind?: string;
   private n = 0;
 
   restorer(): KindRestorer & OperationRestorer {
@@ -41,6 +44,10 @@ class FakeCloud {
     const id = `new-${++this.n}`;
     this.made.set(stepId, id);
     this.creates.push(stepId);
+    if (kind === this.lostAnswerKind) {
+      this.lostAnswerKind = undefined;
+      throw new TimeoutError({ service: 'network', method: 'POST', url: 'http://127.0.0.1:9696/v2.0/routers' }, 60000, 'request');
+    }
     return { id };
   }
 
@@ -88,7 +95,7 @@ function setup(facts = sameCloudFacts()) {
   const cloud = new FakeCloud();
   const events: RestoreEvent[] = [];
   const run = (signal = new AbortController().signal) =>
-    applyPlan({ plan, store: new StateStore(file, readState(file) ?? newState(plan.id)), session: fakeSession(plan), repository, records: manifest.resources, modules: cloud.modules(), reporter: { emit: (e) => events.push(e) }, signal, parallelism: 3 });
+    applyPlan({ plan, store: new StateStore(file, readState(file) ?? newState(plan.id)), session: fakeSession(plan), repository, records: manifest.resources, modules: cloud.modules(), reporter: { emit: (e) => events.push(e) }, signal, parallelism: 3, retryPauseMs: 1 });
   return { manifest, plan, file, cloud, events, run };
 }
 
@@ -173,5 +180,17 @@ describe('restore executor', () => {
     const event = events.find((e): e is Extract<RestoreEvent, { event: 'step-not-restorable' }> => e.event === 'step-not-restorable' && e.stepId === roleStep.id)!;
     expect(event.reason).toMatch(/needs the admin role/);
     expect(cloud.creates.some((id) => id.startsWith('server:'))).toBe(true);
+  });
+
+  it('tries a step again after a transient error, adopting what the lost attempt made instead of making it twice', async () => {
+    const { plan, file, cloud, run } = setup();
+    cloud.lostAnswerKind = 'router';
+    const result = await run();
+    expect(result.failed).toEqual([]);
+    expect(new Set(cloud.creates).size).toBe(cloud.creates.length);
+    const router = Object.values(plan.steps).find((s) => s.kind === 'router' && s.operation === 'restore')!;
+    const st = JSON.parse(readFileSync(file, 'utf8')).steps[router.id];
+    expect(st).toMatchObject({ status: 'done', created: true, attempts: 1, targetId: cloud.made.get(router.id) });
+    expect(st.notes.join('\n')).toMatch(/no answer within 60000 ms.*tried again/);
   });
 });
