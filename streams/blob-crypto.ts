@@ -4,7 +4,13 @@
 //
 // Stored blob = nonce (12) ‖ ciphertext ‖ tag (16); plaintext = mode (1 byte: 0 raw, 1 zstd) ‖ payload.
 import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Compressor, Decompressor } from 'zstd-napi';
+import type * as ZstdBinding from 'zstd-napi/binding.js';
+
+// The low-level binding compresses into a caller's buffer (the Compressor class allocates a new
+// output buffer per call).
+const zstd = createRequire(import.meta.url)('zstd-napi/binding') as typeof ZstdBinding;
 
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
@@ -55,6 +61,87 @@ export function sealBlob(key: Buffer, aad: Buffer, data: Uint8Array, level: numb
   pos += cipher.final().copy(out, pos);
   cipher.getAuthTag().copy(out, pos);
   return out.subarray(0, pos + TAG_BYTES);
+}
+
+/** Worker-local state for sealBlobInto: a zstd context and a reusable output buffer. */
+export class SealScratch {
+  private readonly cctx = new zstd.CCtx();
+  private buf: Buffer = Buffer.alloc(0);
+
+  /** A buffer of at least `n` bytes, reused from call to call. */
+  room(n: number): Buffer {
+    if (this.buf.length < n) this.buf = Buffer.allocUnsafeSlow(Math.max(n, this.buf.length * 2));
+    return this.buf;
+  }
+
+  /** zstd-compresses `src` into `dst`; returns the length, or -1 when it does not fit. */
+  compressInto(dst: Uint8Array, src: Uint8Array, level: number): number {
+    try {
+      return this.cctx.compress(dst, src, level);
+    } catch {
+      return -1; // dstSize_tooSmall: the data does not shrink enough to be worth it
+    }
+  }
+}
+
+/** Sample size and count of the compressibility probe. */
+const PROBE_BYTES = 4096;
+const PROBE_SAMPLES = 8;
+
+/**
+ * True when evenly spaced samples of `data` do not shrink under zstd by at least 1/32: the chunk is
+ * then stored raw without compressing all of it (random data, already compressed files, ciphertext).
+ * Chunks below 64 KiB are always tried whole.
+ */
+export function looksIncompressible(scratch: SealScratch, data: Uint8Array, level: number): boolean {
+  if (data.length < 16 * PROBE_BYTES) return false;
+  const out = scratch.room(zstd.compressBound(PROBE_BYTES));
+  const step = Math.floor((data.length - PROBE_BYTES) / (PROBE_SAMPLES - 1));
+  let packed = 0;
+  for (let i = 0; i < PROBE_SAMPLES; i++) {
+    const off = i * step;
+    const n = scratch.compressInto(out, data.subarray(off, off + PROBE_BYTES), level);
+    packed += n < 0 ? PROBE_BYTES : n;
+  }
+  const total = PROBE_BYTES * PROBE_SAMPLES;
+  return packed >= total - (total >> 5);
+}
+
+/** Encrypts in pieces of this size, so each piece of ciphertext is a short-lived small buffer. */
+const CIPHER_PIECE = 256 * 1024;
+
+/**
+ * Same envelope as sealBlob, written into `out` at `outOff` (which may overlap `data`: the payload
+ * is staged in the scratch buffer first); returns the sealed length (≤ data.length + BLOB_OVERHEAD).
+ * No chunk-sized buffer is allocated: the sealed blob lands where the caller wants it.
+ */
+export function sealBlobInto(scratch: SealScratch, key: Buffer, aad: Buffer, data: Uint8Array, level: number, out: Buffer, outOff: number): number {
+  let mode = MODE_RAW;
+  let payloadLen = data.length;
+  // Compressed output is kept only if it saves something real (≥ 1/32): otherwise decompression
+  // cost on restore buys nothing. A smaller destination makes zstd give up early.
+  const limit = data.length - (data.length >> 5);
+  const stage = scratch.room(Math.max(data.length, zstd.compressBound(Math.min(data.length, PROBE_BYTES))));
+  if (level > 0 && data.length >= 64 && !looksIncompressible(scratch, data, level)) {
+    const n = scratch.compressInto(stage.subarray(0, limit), data, level);
+    if (n >= 0 && n < limit) {
+      mode = MODE_ZSTD;
+      payloadLen = n;
+    }
+  }
+  if (mode === MODE_RAW) stage.set(data);
+  const nonce = crypto.randomBytes(NONCE_BYTES);
+  const cipher = crypto.createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(aad);
+  nonce.copy(out, outOff);
+  let pos = outOff + NONCE_BYTES;
+  pos += cipher.update(Buffer.from([mode])).copy(out, pos);
+  for (let p = 0; p < payloadLen; p += CIPHER_PIECE) {
+    pos += cipher.update(stage.subarray(p, Math.min(payloadLen, p + CIPHER_PIECE))).copy(out, pos);
+  }
+  pos += cipher.final().copy(out, pos);
+  pos += cipher.getAuthTag().copy(out, pos);
+  return pos - outOff;
 }
 
 /** Decrypts and decompresses one blob; throws BlobIntegrityError when it was altered. */

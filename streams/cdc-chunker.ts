@@ -65,6 +65,42 @@ export class CdcChunker {
     }
   }
 
+  /**
+   * Like push(), but yields views of the chunker's own buffer instead of copies: each view is valid
+   * only until the generator is resumed (copy it before asking for the next one). No allocation.
+   */
+  *pushViews(piece: Uint8Array): Generator<Buffer> {
+    let pos = 0;
+    while (pos < piece.length) {
+      const n = Math.min(this.buf.length - this.filled, piece.length - pos);
+      this.buf.set(piece.subarray(pos, pos + n), this.filled);
+      this.filled += n;
+      pos += n;
+      for (;;) {
+        const cut = this.findCut();
+        if (cut < 0) break;
+        yield this.buf.subarray(0, cut);
+        this.drop(cut);
+      }
+    }
+  }
+
+  /** Like end(), as a view (valid until the generator is resumed). */
+  *endViews(): Generator<Buffer> {
+    if (this.filled > 0) {
+      const len = this.filled;
+      yield this.buf.subarray(0, len);
+      this.drop(len);
+    }
+  }
+
+  private drop(len: number): void {
+    this.buf.copyWithin(0, len, this.filled);
+    this.filled -= len;
+    this.scanned = 0;
+    this.hash = 0;
+  }
+
   /** Yields the final partial chunk, if any. */
   *end(): Generator<Buffer> {
     if (this.filled > 0) yield this.take(this.filled);

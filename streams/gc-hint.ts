@@ -25,7 +25,14 @@ function resolveGc(): GcFn | null {
 export class GcHint {
   private count = 0;
   private readonly every: number;
-  constructor(every: number) {
+  /**
+   * `minor` collects only the young generation (a scavenge: well under a millisecond on these
+   * small heaps); it frees short-lived buffers such as per-piece ciphertext.
+   */
+  constructor(
+    every: number,
+    private readonly type: 'minor' | 'major' = 'major',
+  ) {
     // PERMAFROST_GC_EVERY tunes (or with 0 disables) the collection interval, in chunks.
     const env = process.env.PERMAFROST_GC_EVERY;
     this.every = env !== undefined && env !== '' && Number.isFinite(Number(env)) ? Number(env) : every;
@@ -34,6 +41,6 @@ export class GcHint {
   tick(): void {
     if (this.every <= 0 || ++this.count % this.every !== 0) return;
     if (gcFn === undefined) gcFn = resolveGc();
-    gcFn?.();
+    gcFn?.({ type: this.type });
   }
 }

@@ -3,10 +3,11 @@
 // (compress+encrypt), possibly as a sub-block delta. Restore/check: decrypts+decompresses blobs.
 // So both cores do the heavy work while the main thread reads, hashes the stream and decides.
 import { parentPort } from 'node:worker_threads';
-import { BlobIntegrityError, openBlob, sealBlob } from './blob-crypto.js';
+import { BlobIntegrityError, openBlob, SealScratch, sealBlob, sealBlobInto } from './blob-crypto.js';
 import { blockDigests, fixedChunkId, plainChunkId, truncateDigests } from './keyed-hash.js';
 import { encodeDelta } from '../src/repository/delta.js';
 import { GcHint } from './gc-hint.js';
+import { SEAL_SLACK } from './byte-ring.js';
 
 export type SealTask = { op: 'seal'; seq: number; key: Uint8Array; aad: Uint8Array; data: Uint8Array; level: number };
 export type OpenTask = { op: 'open'; seq: number; key: Uint8Array; aad: Uint8Array; data: Uint8Array };
@@ -21,13 +22,31 @@ export type SealHeldTask = {
   level: number;
   delta?: { base: Uint8Array; changed: number[]; blockSize: number };
 };
-export type PoolTask = SealTask | OpenTask | DigestTask | SealHeldTask;
+/**
+ * Ring tasks (backup path): the chunk lies in a region of the shared ring. `ring-digest` replies
+ * with chunk ID ‖ truncated block digests (fixed scheme); `ring-seal` writes the sealed blob over the
+ * region (from its start) and replies with its length as a u32.
+ */
+export type RingDigestTask = { op: 'ring-digest'; seq: number; ring: SharedArrayBuffer; off: number; len: number; scheme: 'fixed' | 'plain'; idKey: Uint8Array };
+export type RingSealTask = {
+  op: 'ring-seal';
+  seq: number;
+  ring: SharedArrayBuffer;
+  off: number;
+  len: number;
+  key: Uint8Array;
+  aad: Uint8Array;
+  level: number;
+  delta?: { base: Uint8Array; changed: number[]; blockSize: number };
+};
+export type PoolTask = SealTask | OpenTask | DigestTask | SealHeldTask | RingDigestTask | RingSealTask;
 export type DropMessage = { op: 'drop'; hold: number };
 export type PoolReply = { seq: number; ok: true; data: Uint8Array } | { seq: number; ok: false; integrity: boolean; message: string };
 
 const asBuf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 const held = new Map<number, Buffer>();
-const gcHint = new GcHint(8);
+const gcHint = new GcHint(8, 'minor');
+const scratch = new SealScratch();
 
 function handle(task: PoolTask): Buffer {
   switch (task.op) {
@@ -48,6 +67,21 @@ function handle(task: PoolTask): Buffer {
       if (!chunk) throw new Error(`chunk ${task.hold} is not held by this worker`);
       const payload = task.delta ? encodeDelta(asBuf(task.delta.base), chunk, task.delta.changed, task.delta.blockSize) : chunk;
       return sealBlob(asBuf(task.key), asBuf(task.aad), payload, task.level);
+    }
+    case 'ring-digest': {
+      const chunk = Buffer.from(task.ring, task.off, task.len);
+      if (task.scheme === 'plain') return plainChunkId(asBuf(task.idKey), chunk);
+      const { digests } = blockDigests(chunk);
+      return Buffer.concat([fixedChunkId(asBuf(task.idKey), chunk.length, digests), truncateDigests(digests)]);
+    }
+    case 'ring-seal': {
+      const region = Buffer.from(task.ring, task.off, task.len + SEAL_SLACK);
+      const chunk = region.subarray(0, task.len);
+      const payload = task.delta ? encodeDelta(asBuf(task.delta.base), chunk, task.delta.changed, task.delta.blockSize) : chunk;
+      const n = sealBlobInto(scratch, asBuf(task.key), asBuf(task.aad), payload, task.level, region, 0);
+      const reply = Buffer.alloc(4);
+      reply.writeUInt32LE(n);
+      return reply;
     }
   }
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BlobIntegrityError } from './blob-crypto.js';
+import { ByteRing } from './byte-ring.js';
 import type { DropMessage, PoolReply, PoolTask } from './seal-worker.js';
 
 type Pending = { resolve: (b: Buffer) => void; reject: (e: Error) => void; worker: number };
@@ -32,6 +33,7 @@ export class WorkerPool {
   private readonly waiters: (() => void)[] = [];
   private seq = 0;
   private closed = false;
+  private ringInstance: ByteRing | undefined;
   private failure: Error | undefined;
 
   constructor(
@@ -65,6 +67,17 @@ export class WorkerPool {
     this.waiters.shift()?.();
     if (reply.ok) p.resolve(Buffer.from(reply.data.buffer, reply.data.byteOffset, reply.data.byteLength));
     else p.reject(reply.integrity ? new BlobIntegrityError(reply.message) : new Error(reply.message));
+  }
+
+  /**
+   * The shared ring of chunks in flight (one per pool, so concurrent streams share one memory
+   * bound). Created at first use with at least `capacity` bytes.
+   */
+  ring(capacity: number): ByteRing {
+    if (!this.ringInstance || (this.ringInstance.capacity < capacity && this.ringInstance.liveRegions === 0)) {
+      this.ringInstance = new ByteRing(Math.max(capacity, this.ringInstance?.capacity ?? 0));
+    }
+    return this.ringInstance;
   }
 
   /** Waits until a slot is free; call before producing the next chunk to keep memory bounded. */

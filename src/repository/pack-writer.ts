@@ -1,18 +1,45 @@
 // Collects sealed blobs into packs of about `targetSize` bytes. At flush the blobs are put in a
 // random order (so the layout does not reveal the order or sizes of a stream's chunks), the pack is
 // uploaded, then its index file — a pack becomes usable for dedup only once both exist.
-// Memory: one filling pack plus at most `maxUploads` packs being uploaded.
+// Memory: one filling pack buffer plus one per upload in flight (`maxUploads`), reused from pack to
+// pack: each blob is copied into the filling buffer when it arrives, and at the cut into the upload
+// buffer in the shuffled order.
 import crypto from 'node:crypto';
 import type { Backend } from './types.js';
 import { packKey, randomId } from './format.js';
 import { type BlobEntry, type BlobIndex, writePackIndex } from './blob-index.js';
 import type { WrappedDek } from './keys.js';
 
-export type PendingBlob = Omit<BlobEntry, 'offset' | 'length'> & { data: Buffer };
+export type PendingBlob = Omit<BlobEntry, 'offset' | 'length'> & { data: Uint8Array };
+type Placed = Omit<BlobEntry, 'offset' | 'length'> & { at: number; length: number };
+
+/**
+ * Reusable byte buffers (the filling pack, packs being uploaded): a backup allocates them once
+ * instead of one 16 MiB buffer per pack. Keeps at most `keep` spare buffers.
+ */
+class BufferStock {
+  private readonly free: Buffer[] = [];
+  constructor(private readonly keep: number) {}
+  take(min: number): Buffer {
+    const i = this.free.findIndex((b) => b.length >= min);
+    if (i >= 0) return this.free.splice(i, 1)[0];
+    return Buffer.allocUnsafeSlow(min);
+  }
+  give(b: Buffer): void {
+    this.free.push(b);
+    // Keep the largest ones.
+    if (this.free.length > this.keep) this.free.sort((x, y) => y.length - x.length).length = this.keep;
+  }
+  clear(): void {
+    this.free.length = 0;
+  }
+}
 
 export class PackWriter {
-  private current: PendingBlob[] = [];
+  private current: Placed[] = [];
+  private fill: Buffer | undefined;
   private currentBytes = 0;
+  private readonly stock: BufferStock;
   private readonly uploads = new Set<Promise<void>>();
   private failure: unknown;
   bytesStored = 0;
@@ -24,52 +51,79 @@ export class PackWriter {
     private readonly deks: Record<string, WrappedDek>,
     private readonly targetSize: number,
     private readonly maxUploads = 1,
-  ) {}
+  ) {
+    this.stock = new BufferStock(maxUploads + 1);
+  }
 
-  /** Adds a blob; waits when enough packs are already uploading (back-pressure). */
+  /**
+   * Adds a blob: its bytes are copied by the time the promise resolves (the caller may then reuse
+   * `data`). Waits while the filling pack is full and the previous one is still uploading
+   * (back-pressure), so the filling buffer never holds more than a pack plus one blob.
+   */
   async add(blob: PendingBlob): Promise<void> {
     if (this.failure) throw this.failure;
-    this.current.push(blob);
-    this.currentBytes += blob.data.length;
+    while (this.currentBytes >= this.targetSize) {
+      await this.cut();
+      if (this.failure) throw this.failure;
+    }
+    const { data, ...meta } = blob;
+    const need = this.currentBytes + data.length;
+    if (!this.fill || this.fill.length < need) {
+      const bigger = this.stock.take(Math.max(need, this.targetSize + (1 << 20)));
+      if (this.fill) {
+        this.fill.copy(bigger, 0, 0, this.currentBytes);
+        this.stock.give(this.fill);
+      }
+      this.fill = bigger;
+    }
+    this.fill.set(data, this.currentBytes);
+    this.current.push({ ...meta, at: this.currentBytes, length: data.length });
+    this.currentBytes = need;
     if (this.currentBytes >= this.targetSize) await this.cut();
   }
 
   private async cut(): Promise<void> {
-    const blobs = this.current;
-    this.current = [];
-    this.currentBytes = 0;
-    if (blobs.length === 0) return;
+    if (this.current.length === 0) return;
     while (this.uploads.size >= this.maxUploads) await Promise.race(this.uploads);
     if (this.failure) throw this.failure;
-    const p: Promise<void> = this.upload(blobs).then(
+    // Concurrent add()s (several seals finishing) may have added blobs, or another cut() may have
+    // taken them, while we waited: take the state as it is now.
+    const all = this.current;
+    const total = this.currentBytes;
+    if (all.length === 0 || !this.fill) return;
+    this.current = [];
+    this.currentBytes = 0;
+    // Fisher–Yates with a CSPRNG: the order inside a pack carries no information.
+    for (let i = all.length - 1; i > 0; i--) {
+      const j = crypto.randomInt(i + 1);
+      [all[i], all[j]] = [all[j], all[i]];
+    }
+    const body = this.stock.take(Math.max(total, this.targetSize + (1 << 20)));
+    const entries: BlobEntry[] = [];
+    let offset = 0;
+    for (const b of all) {
+      const { at, length, ...meta } = b;
+      this.fill.copy(body, offset, at, at + length);
+      entries.push({ ...meta, offset, length });
+      offset += length;
+    }
+    const p: Promise<void> = this.upload(entries, body.subarray(0, offset)).then(
       () => {
         this.uploads.delete(p);
+        this.stock.give(body);
       },
       (err) => {
         this.uploads.delete(p);
+        this.stock.give(body);
         this.failure ??= err;
-        for (const b of blobs) this.index.release(b.id);
+        for (const e of entries) this.index.release(e.id);
       },
     );
     this.uploads.add(p);
   }
 
-  private async upload(blobs: PendingBlob[]): Promise<void> {
-    // Fisher–Yates with a CSPRNG: the order inside a pack carries no information.
-    for (let i = blobs.length - 1; i > 0; i--) {
-      const j = crypto.randomInt(i + 1);
-      [blobs[i], blobs[j]] = [blobs[j], blobs[i]];
-    }
+  private async upload(entries: BlobEntry[], body: Buffer): Promise<void> {
     const packId = randomId(32);
-    const entries: BlobEntry[] = [];
-    let offset = 0;
-    for (const b of blobs) {
-      const { data, ...meta } = b;
-      entries.push({ ...meta, offset, length: data.length });
-      offset += data.length;
-    }
-    const body = Buffer.concat(blobs.map((b) => b.data), offset);
-    blobs.length = 0;
     await this.backend.put(packKey(packId), body);
     const usedDeks: Record<string, WrappedDek> = {};
     for (const e of entries) if (e.key !== 'map' && this.deks[e.key]) usedDeks[e.key] = this.deks[e.key];
@@ -85,5 +139,8 @@ export class PackWriter {
     await this.cut();
     while (this.uploads.size > 0) await Promise.race(this.uploads);
     if (this.failure) throw this.failure;
+    // Nothing is in flight: the buffers can go (a writer may stay open between snapshots).
+    this.fill = undefined;
+    this.stock.clear();
   }
 }

@@ -1,11 +1,16 @@
 // Writes one data stream into the repository: chunk → (zero? skip) → keyed hash → (known? reuse)
 // → (fixed chunk that changed little since the parent? sub-block delta) → compress+encrypt in the
-// worker pool → pack. Only new chunks cost CPU beyond hashing; memory is bounded by the number of
-// chunks in flight and the pack writer's buffers.
+// worker pool → pack. Only new chunks cost CPU beyond hashing.
+//
+// Memory: each chunk is read (or, for CDC, cut) straight into a region of the worker pool's shared
+// ring; the workers hash it there and seal it over itself; the pack writer copies the sealed blob
+// out and the region is reused. Nothing chunk-sized is allocated per chunk on any thread, so memory
+// is the ring plus the pack writer's two buffers whatever the input size.
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { cdcChunks } from '../../streams/cdc-chunker.js';
-import { fixedChunks } from '../../streams/fixed-chunker.js';
+import { SEAL_SLACK } from '../../streams/byte-ring.js';
+import { CdcChunker } from '../../streams/cdc-chunker.js';
+import { sourceOf } from '../../streams/chunk-source.js';
 import { BLOCK_HASH_BYTES, plainChunkId } from '../../streams/keyed-hash.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import { isAllZero } from '../../streams/zero-detect.js';
@@ -45,8 +50,10 @@ export interface WrittenStream {
 
 /** Sub-block deltas only when at most this fraction of the blocks changed. */
 const DELTA_MAX_CHANGED_FRACTION = 0.5;
-
-let holdCounter = 0;
+/** Smallest shared ring: room for the chunks queued for hashing plus those being sealed. */
+const RING_MIN_BYTES = 16 * 1024 * 1024;
+/** Read size for the content-defined chunker. */
+const CDC_READ_BYTES = 1 << 20;
 
 export async function writeStreamData(
   ctx: WriteContext,
@@ -60,8 +67,10 @@ export async function writeStreamData(
   let segment: MapEntry[] = [];
   let size = 0;
   let chunkIndex = 0;
+  const maxChunk = chunker === 'fixed' ? config.fixedChunkSize : config.cdc.maxSize;
+  const ring = pool.ring(Math.max(RING_MIN_BYTES, 4 * (maxChunk + SEAL_SLACK)));
   // Chunks hashed by the workers, processed strictly in stream order (map order, parent cursor).
-  type Queued = { index: number; length: number; digest?: { worker: number; hold: number; result: Promise<Buffer> } };
+  type Queued = { index: number; length: number; off?: number; digest?: Promise<Buffer> };
   const queue: Queued[] = [];
   const window = pool.size * 3;
   const seals = new Set<Promise<void>>();
@@ -96,86 +105,164 @@ export async function writeStreamData(
     }
   };
 
+  /** Seals the chunk in ring region `off` in place, then copies it into the pack and frees the region. */
+  const seal = (off: number, length: number, id: string, idBuf: Buffer, type: BlobType, extra: { base?: string; depth?: number }, delta?: { base: Uint8Array; changed: number[]; blockSize: number }): void => {
+    let freed = false;
+    track(
+      pool
+        .run({ op: 'ring-seal', ring: ring.sab, off, len: length, key: ctx.dek, aad: idBuf, level: config.compressionLevel, delta })
+        .then(async (reply) => {
+          const n = reply.readUInt32LE(0);
+          // add() has copied the blob once it resolves: the region is free again.
+          await packer.add({ id, type, scheme, raw: length, key: ctx.dekId, ...extra, data: ring.view(off, n) });
+          freed = true;
+          ring.free(off);
+        })
+        .catch((err) => {
+          if (!freed) ring.free(off);
+          index.release(id);
+          throw err;
+        }),
+    );
+  };
+
   /** Decides what happens to the oldest queued chunk: zero run, reuse, delta or full chunk. */
   const processHead = async (): Promise<void> => {
     const q = queue.shift()!;
-    if (!q.digest) {
+    if (q.off === undefined || !q.digest) {
       segment.push({ length: q.length });
     } else {
-      const reply = await q.digest.result;
-      const idBuf = Buffer.from(reply.subarray(0, 32));
-      const hashes = scheme === 'fixed' ? Buffer.from(reply.subarray(32)) : undefined;
-      segment.push({ length: q.length, id: idBuf, blockHashes: hashes });
-      const id = idBuf.toString('hex');
-      const { worker, hold } = q.digest;
-      if (!index.reserve(id)) {
-        stats.chunksReused++;
-        pool.post(worker, { op: 'drop', hold });
-      } else {
-        stats.chunksNew++;
-        stats.bytesNew += q.length;
-        let type: BlobType = 'data';
-        const extra: { base?: string; depth?: number } = {};
-        let delta: { base: Uint8Array; changed: number[]; blockSize: number } | undefined;
-        if (hashes && parent) {
-          const pe = await parent.entryAt(q.index);
-          const base = pe?.id && pe.length === q.length ? index.get(pe.id.toString('hex')) : undefined;
-          if (pe?.id && base && base.type !== 'map') {
-            const depth = base.type === 'delta' ? (base.depth ?? 1) : 0;
-            const changed = depth < config.maxDeltaDepth ? changedBlocks(hashes, pe.blockHashes) : undefined;
-            if (changed && changed.length > 0 && changed.length <= (hashes.length / BLOCK_HASH_BYTES) * DELTA_MAX_CHANGED_FRACTION) {
-              delta = { base: pe.id, changed, blockSize: config.blockSize };
-              type = 'delta';
-              extra.base = base.id;
-              extra.depth = depth + 1;
+      const off = q.off;
+      let sealing = false;
+      try {
+        const reply = await q.digest;
+        const idBuf = Buffer.from(reply.subarray(0, 32));
+        const hashes = scheme === 'fixed' ? Buffer.from(reply.subarray(32)) : undefined;
+        segment.push({ length: q.length, id: idBuf, blockHashes: hashes });
+        const id = idBuf.toString('hex');
+        if (!index.reserve(id)) {
+          stats.chunksReused++;
+        } else {
+          stats.chunksNew++;
+          stats.bytesNew += q.length;
+          let type: BlobType = 'data';
+          const extra: { base?: string; depth?: number } = {};
+          let delta: { base: Uint8Array; changed: number[]; blockSize: number } | undefined;
+          try {
+            if (hashes && parent) {
+              const pe = await parent.entryAt(q.index);
+              const base = pe?.id && pe.length === q.length ? index.get(pe.id.toString('hex')) : undefined;
+              if (pe?.id && base && base.type !== 'map') {
+                const depth = base.type === 'delta' ? (base.depth ?? 1) : 0;
+                const changed = depth < config.maxDeltaDepth ? changedBlocks(hashes, pe.blockHashes) : undefined;
+                if (changed && changed.length > 0 && changed.length <= (hashes.length / BLOCK_HASH_BYTES) * DELTA_MAX_CHANGED_FRACTION) {
+                  delta = { base: pe.id, changed, blockSize: config.blockSize };
+                  type = 'delta';
+                  extra.base = base.id;
+                  extra.depth = depth + 1;
+                }
+              }
             }
+            while (seals.size >= window) await Promise.race(seals);
+            if (failure) throw failure;
+          } catch (err) {
+            index.release(id);
+            throw err;
           }
+          sealing = true;
+          seal(off, q.length, id, idBuf, type, extra, delta);
         }
-        while (seals.size >= window) await Promise.race(seals);
-        if (failure) throw failure;
-        const raw = q.length;
-        track(
-          pool
-            .runOn(worker, { op: 'seal-held', hold, key: ctx.dek, aad: idBuf, level: config.compressionLevel, delta })
-            .then((sealed) => packer.add({ id, type, scheme, raw, key: ctx.dekId, ...extra, data: sealed }))
-            .catch((err) => {
-              index.release(id);
-              throw err;
-            }),
-        );
+      } finally {
+        if (!sealing) ring.free(off);
       }
     }
     if (segment.length >= SEGMENT_ENTRIES) await flushSegment();
   };
 
-  try {
-    const chunks = chunker === 'fixed' ? fixedChunks(data, config.fixedChunkSize) : cdcChunks(data, ctx.gear, config.cdc);
-    for await (const chunk of chunks) {
+  /** A ring region of `len` bytes; while the ring is full, moves this stream's pipeline on. */
+  const allocRegion = async (len: number): Promise<number> => {
+    for (;;) {
+      const off = ring.tryAlloc(len);
+      if (off !== undefined) return off;
       if (failure) throw failure;
-      const len = chunk.length;
-      sha.update(chunk);
-      size += len;
-      stats.bytesRead += len;
-      ctx.onBytes?.(len);
-      const item: Queued = { index: chunkIndex++, length: len };
-      // Zero runs are recorded by length only: no hash, no storage, a hole on restore.
-      if (!isAllZero(chunk)) {
-        const hold = ++holdCounter;
-        const { worker, result } = await pool.runPinned({ op: 'digest', hold, scheme, idKey: ctx.idKey, data: chunk }, true);
-        result.catch(() => undefined); // surfaced when processed
-        item.digest = { worker, hold, result };
+      if (queue.length > 0) await processHead();
+      else if (seals.size > 0) await Promise.race([...seals, ring.freed()]);
+      else await ring.freed(); // held by other streams of this pool
+    }
+  };
+
+  /** Takes the chunk in region `off` into the pipeline (the region now belongs to the queue). */
+  const consume = async (off: number, len: number): Promise<void> => {
+    const view = ring.view(off, len);
+    sha.update(view);
+    size += len;
+    stats.bytesRead += len;
+    ctx.onBytes?.(len);
+    const item: Queued = { index: chunkIndex++, length: len };
+    // Zero runs are recorded by length only: no hash, no storage, a hole on restore.
+    if (isAllZero(view)) {
+      ring.free(off);
+    } else {
+      item.off = off;
+      item.digest = pool.run({ op: 'ring-digest', ring: ring.sab, off, len, scheme, idKey: ctx.idKey });
+      item.digest.catch(() => undefined); // surfaced when processed
+    }
+    queue.push(item);
+    while (queue.length >= window) await processHead();
+  };
+
+  const source = await sourceOf(data);
+  try {
+    if (chunker === 'fixed') {
+      const chunkSize = config.fixedChunkSize;
+      for (;;) {
+        if (failure) throw failure;
+        const off = await allocRegion(chunkSize + SEAL_SLACK);
+        let n: number;
+        try {
+          n = await source.read(ring.view(off, chunkSize));
+        } catch (err) {
+          ring.free(off);
+          throw err;
+        }
+        if (n === 0) {
+          ring.free(off);
+          break;
+        }
+        await consume(off, n);
+        if (n < chunkSize) break;
       }
-      queue.push(item);
-      while (queue.length >= window) await processHead();
+    } else {
+      const cdc = new CdcChunker(ctx.gear, config.cdc);
+      const readBuf = Buffer.allocUnsafeSlow(CDC_READ_BYTES);
+      const take = async (views: Generator<Buffer>): Promise<void> => {
+        for (const v of views) {
+          if (failure) throw failure;
+          const off = await allocRegion(v.length + SEAL_SLACK);
+          ring.view(off, v.length).set(v);
+          await consume(off, v.length);
+        }
+      };
+      for (;;) {
+        const n = await source.read(readBuf);
+        if (n === 0) break;
+        await take(cdc.pushViews(readBuf.subarray(0, n)));
+        if (n < readBuf.length) break;
+      }
+      await take(cdc.endViews());
     }
     while (queue.length > 0) await processHead();
     await flushSegment();
     while (seals.size > 0) await Promise.race(seals);
   } catch (err) {
-    // Free chunks still held by workers for this stream.
-    for (const q of queue) if (q.digest) pool.post(q.digest.worker, { op: 'drop', hold: q.digest.hold });
+    // Free the regions of chunks still queued, once their workers are done with them.
+    const left = queue.splice(0);
+    await Promise.allSettled(left.map((q) => q.digest));
+    for (const q of left) if (q.off !== undefined) ring.free(q.off);
     await Promise.allSettled([...seals]);
     throw err;
+  } finally {
+    await source.close().catch(() => undefined);
   }
   if (failure) throw failure;
   return { size, sha256: sha.digest('hex'), maps, chunker };
