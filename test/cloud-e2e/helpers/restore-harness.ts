@@ -10,6 +10,7 @@ import { RESOURCE_KINDS } from '../../../src/model/kinds.js';
 import { openSession } from '../../../src/openstack/connect.js';
 import type { Session } from '../../../src/openstack/types.js';
 import { IdentityClient } from '../../../services/identity/client.js';
+import { NetworkClient } from '../../../services/networks/client.js';
 import { REPO_ROOT } from './openstack-cli.js';
 import { wipeProject } from './wipe-project.js';
 
@@ -113,12 +114,17 @@ export async function dropProject(admin: Session, name: string): Promise<void> {
   if (!project) return;
   await grantRole(admin, project.id, admin.userId, 'admin');
   const scoped = await admin.scopedTo({ id: project.id });
+  let defaults: string[] = [];
   try {
-    await wipeProject(scoped, { defaultSecurityGroup: true });
+    await wipeProject(scoped);
+    defaults = (await (await NetworkClient.open(scoped)).listSecurityGroups({ project_id: project.id })).map((g) => g.id);
   } finally {
     await scoped.close();
   }
   await identity.deleteProject(project.id);
+  // the project's `default` security group, by ID (listing the project's groups would make it again)
+  const neutron = await NetworkClient.open(admin);
+  for (const id of defaults) await neutron.deleteSecurityGroup(id).catch(() => undefined);
 }
 
 /** Gives a user a role (by name) on a project. */

@@ -2,7 +2,7 @@
 // copy of demo before restoring it in place, and removes every project it restored into. Order:
 // servers (and wait until they are gone: their volumes and ports are released only then),
 // floating IPs, router interfaces and routers, ports, subnets, networks, subnet pools, security
-// groups, volume snapshots, volumes (after they left attaching/detaching/in-use), images, server
+// groups but `default`, volume snapshots, volumes (after they left attaching/detaching/in-use), images, server
 // groups, keypairs (optional: they belong to the user), objects and containers (old versions
 // too). Everything waits with a bound; the whole pass repeats until nothing is left (at most 3
 // rounds), and a project that is still not empty is an error naming what is left.
@@ -42,8 +42,6 @@ async function until(what: string, done: () => Promise<boolean>, timeoutMs = WAI
 export interface WipeOptions {
   /** Also delete the user's keypairs (they belong to the user, not the project: never for a shared user). */
   keypairs?: boolean;
-  /** Also delete the project's `default` security group (before the project itself is deleted). */
-  defaultSecurityGroup?: boolean;
 }
 
 interface Clients {
@@ -94,7 +92,8 @@ export async function leftovers(session: Session, opts: WipeOptions = {}): Promi
   add('subnet', await c.neutron.listSubnets(p));
   add('network', (await c.neutron.listNetworks(p)).filter((n) => n['router:external'] !== true));
   add('subnet_pool', await c.neutron.listSubnetPools(p));
-  add('security_group', (await c.neutron.listSecurityGroups(p)).filter((g) => opts.defaultSecurityGroup || g.name !== 'default'));
+  // Neutron makes the `default` group again whenever the project's groups are listed: not counted
+  add('security_group', (await c.neutron.listSecurityGroups(p)).filter((g) => g.name !== 'default'));
   add('volume_snapshot', await c.cinder.listSnapshots());
   add('volume', await c.cinder.listVolumes());
   add('image', await c.glance.listOwnedImages(c.projectId));
@@ -138,7 +137,7 @@ async function wipeOnce(c: Clients, opts: WipeOptions): Promise<void> {
   }
   for (const pool of await neutron.listSubnetPools(p)) await quietly(() => neutron.deleteSubnetPool(pool.id), [409]);
   for (const g of await neutron.listSecurityGroups(p)) {
-    if (g.name === 'default' && !opts.defaultSecurityGroup) continue;
+    if (g.name === 'default') continue;
     await quietly(() => neutron.deleteSecurityGroup(g.id), [409]);
   }
 
