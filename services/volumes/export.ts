@@ -18,7 +18,7 @@ import type { DataStreamRef } from '../../src/model/resource.js';
 import { ResourceGoneError, type DataExportContext, type ExportDataHook } from '../data-export.js';
 import { waitForStatus } from '../common/wait.js';
 import { seg, versionedPath } from '../common/api-path.js';
-import { isNotFound } from '../common/http-status.js';
+import { errorMessage, httpStatusOf, isNotFound } from '../common/http-status.js';
 import { downloadImageInto, waitImageActive } from '../images/download-image.js';
 
 interface CinderVolume {
@@ -169,8 +169,36 @@ async function settledVolume(cinder: ServiceClient, volumeId: string, ctx: DataE
   }
 }
 
-/** The point-in-time step: a snapshot of an attached volume, or the upload of an idle one. */
+/** The volume stayed in a transitional status longer than settledVolume waits. */
+class VolumeBusyError extends Error {}
+
+/**
+ * Cinder's answer when a volume changed status between our look and our request — typically
+ * another reader (a second backup of the same project, a user's upload) started an upload of it.
+ */
+function isStatusRace(err: unknown): boolean {
+  return httpStatusOf(err) === 400 && /status must be|must be available|invalid volume/i.test(errorMessage(err));
+}
+
+/**
+ * The point-in-time step, retried while the volume is busy with someone else's operation (an
+ * available volume is uploaded by one reader at a time): at most 20 minutes.
+ */
 async function captureVolume(cinder: ServiceClient, volumeId: string, ctx: DataExportContext): Promise<Capture> {
+  const deadline = Date.now() + 20 * 60_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await captureVolumeOnce(cinder, volumeId, ctx);
+    } catch (err) {
+      if (!(isStatusRace(err) || err instanceof VolumeBusyError) || Date.now() > deadline || ctx.signal.aborted) throw err;
+      ctx.progress.step('volume', volumeId, `busy (${errorMessage(err).slice(0, 80)}), retry ${attempt}`);
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+  }
+}
+
+/** The point-in-time step: a snapshot of an attached volume, or the upload of an idle one. */
+async function captureVolumeOnce(cinder: ServiceClient, volumeId: string, ctx: DataExportContext): Promise<Capture> {
   const volume = await settledVolume(cinder, volumeId, ctx);
   if (volume.status === 'in-use') {
     ctx.progress.step('volume', volumeId, 'snapshot');
@@ -192,6 +220,7 @@ async function captureVolume(cinder: ServiceClient, volumeId: string, ctx: DataE
     const imageId = await uploadToImage(cinder, volumeId, ctx.temporaries.nameFor(`vol-${volumeId}`), ctx);
     return { mode: 'direct', imageId };
   }
+  if (VOLUME_TRANSITIONAL.includes(volume.status)) throw new VolumeBusyError(`volume is still in status "${volume.status}"`);
   throw new Error(`volume is in status "${volume.status}": its data cannot be read (only available and in-use volumes can be exported)`);
 }
 
