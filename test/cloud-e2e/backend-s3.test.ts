@@ -1,7 +1,6 @@
 // The S3 backend against the local cloud's Swift S3 API (s3api + s3token on 127.0.0.1:8080, EC2
 // credentials of a user in a throw-away project), including retries through a fault-injecting
 // proxy (HTTP 503, connection resets) and a connection refused while the endpoint is down.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import { openBackend } from '../../src/repository/backends/index.js';
 import type { S3Backend } from '../../src/repository/backends/s3.js';
 import type { Backend } from '../../src/repository/types.js';
 import { backendContract } from './helpers/backend-contract.js';
-import { createS3TestProject, deleteS3TestProject, type S3TestProject } from './helpers/ec2-credentials.js';
+import { createS3TestProject, deleteS3TestProject, os, type S3TestProject } from './helpers/ec2-credentials.js';
 import { startFlakyProxy, type FlakyProxy } from './helpers/flaky-proxy.js';
 
 // PERMAFROST_TEST_S3_ENDPOINT: another proxy of the same cloud (e.g. to try a proxy configuration).
@@ -33,7 +32,7 @@ async function failure(p: Promise<unknown>): Promise<PermafrostError> {
 }
 
 beforeAll(async () => {
-  creds = createS3TestProject('s3');
+  creds = await createS3TestProject('s3');
   env = { AWS_ACCESS_KEY_ID: creds.access, AWS_SECRET_ACCESS_KEY: creds.secret, AWS_ENDPOINT_URL: ENDPOINT, AWS_REGION: REGION };
   backend = await openBackend(`s3://${bucket}/repo?page-size=3`, { env, create: true });
   proxy = await startFlakyProxy(ENDPOINT);
@@ -42,7 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await backend?.close();
   await proxy?.close();
-  deleteS3TestProject(creds);
+  await deleteS3TestProject(creds);
 });
 
 describe('S3 backend on the local Swift s3api', () => {
@@ -74,10 +73,7 @@ describe('S3 backend on the local Swift s3api', () => {
   it('stores each key as a Swift object named PREFIX/KEY in the container named like the bucket', async () => {
     // Cross-checked through the Swift API (the openstack CLI), independently of the S3 code.
     await backend.put('swift-view/a b', Buffer.from('seen from swift'));
-    const names = execFileSync('openstack', ['object', 'list', bucket, '--prefix', 'repo/swift-view/', '-f', 'value', '-c', 'Name'], {
-      env: creds!.osEnv,
-      encoding: 'utf8',
-    });
+    const names = await os(['object', 'list', bucket, '--prefix', 'repo/swift-view/', '-f', 'value', '-c', 'Name'], creds!.osEnv);
     expect(names.trim().split('\n')).toEqual(['repo/swift-view/a b']);
     await backend.delete('swift-view/a b');
   });

@@ -42,12 +42,12 @@ beforeAll(async () => {
   const text = Buffer.from('2026-01-01T00:00:00Z host app[1]: INFO request served in 12 ms\n'.repeat(20_000));
   await fs.writeFile(source, Buffer.concat([randomBytes(3 * 1024 * 1024), Buffer.alloc(1024 * 1024), text.subarray(0, 2 * 1024 * 1024)]));
   sourceSha = await sha256(source);
-  creds = createS3TestProject('s3-e2e');
+  creds = await createS3TestProject('s3-e2e');
 });
 
 afterAll(async () => {
   deleteDemoContainer(swiftContainer);
-  deleteS3TestProject(creds);
+  await deleteS3TestProject(creds);
   if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
 

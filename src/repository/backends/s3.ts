@@ -25,6 +25,15 @@ import { parseListObjectsV2, parseS3Error } from './s3-xml.js';
 /** S3 rejects a single PUT above 5 GiB. */
 export const S3_MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 
+/** Object size from the answer to `Range: bytes=0-0` (206, 416 for an empty object, or a 200 ignoring Range). */
+export function sizeFromRangedGet(status: number, contentRange: string | undefined, contentLength: string | undefined, bodyLength: number): number {
+  const total = /\/(\d+)\s*$/.exec(contentRange ?? '');
+  if (total) return Number(total[1]);
+  if (status === 416) return 0;
+  if (status === 200) return contentLength !== undefined ? Number(contentLength) : bodyLength;
+  throw new PermafrostError(`S3 answered ${status} to a one-byte range request without saying the object's size`, ExitCode.internal);
+}
+
 export class S3Backend implements Backend {
   readonly location: string;
 
@@ -145,10 +154,7 @@ export class S3Backend implements Backend {
       }
       return undefined;
     }
-    const total = /\/(\d+)\s*$/.exec(String(res.headers['content-range'] ?? ''));
-    if (total) return { size: Number(total[1]) };
-    if (res.statusCode === 416) return { size: 0 };
-    return { size: Number(res.headers['content-length'] ?? res.body.length) };
+    return { size: sizeFromRangedGet(res.statusCode, res.headers['content-range'], res.headers['content-length'], res.body.length) };
   }
 
   async *list(prefix: string): AsyncIterable<{ key: string; size: number }> {

@@ -3,8 +3,13 @@
 // credentials for it (access/secret = what S3 clients sign with), and everything — buckets
 // (= Swift containers), credentials, user, project — is removed afterwards. The shared `demo`
 // project is never touched.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+
+// Asynchronous on purpose: the CLI takes seconds per call on a loaded machine, and a blocked test
+// worker misses vitest's RPC heartbeats ("Timeout calling onTaskUpdate").
+const run = promisify(execFile);
 
 export interface S3TestProject {
   name: string;
@@ -19,20 +24,22 @@ export interface S3TestProject {
 const ADMIN = ['--os-cloud', 'devcloud-admin'];
 const AUTH_URL = 'http://127.0.0.1:5000/v3';
 
-function os(args: string[], env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync('openstack', args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+/** `openstack ARGS` (as admin unless `env` says otherwise); its stdout. */
+export async function os(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const { stdout } = await run('openstack', args, { encoding: 'utf8', env, timeout: 300_000, maxBuffer: 16 * 2 ** 20 });
+  return stdout;
 }
 
-function osJson<T>(args: string[], env?: NodeJS.ProcessEnv): T {
-  return JSON.parse(os([...args, '-f', 'json'], env)) as T;
+async function osJson<T>(args: string[], env?: NodeJS.ProcessEnv): Promise<T> {
+  return JSON.parse(await os([...args, '-f', 'json'], env)) as T;
 }
 
-export function createS3TestProject(area: string): S3TestProject {
+export async function createS3TestProject(area: string): Promise<S3TestProject> {
   const name = `pf-${area}-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(18).toString('base64url');
-  const project = osJson<{ id: string }>([...ADMIN, 'project', 'create', '--domain', 'default', name]);
-  const user = osJson<{ id: string }>([...ADMIN, 'user', 'create', '--domain', 'default', '--password', password, '--project', project.id, name]);
-  os([...ADMIN, 'role', 'add', '--project', project.id, '--user', user.id, 'member']);
+  const project = await osJson<{ id: string }>([...ADMIN, 'project', 'create', '--domain', 'default', name]);
+  const user = await osJson<{ id: string }>([...ADMIN, 'user', 'create', '--domain', 'default', '--password', password, '--project', project.id, name]);
+  await os([...ADMIN, 'role', 'add', '--project', project.id, '--user', user.id, 'member']);
   // Everything the cloud entry of clouds.yaml would give, without OS_CLOUD.
   const osEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -47,26 +54,26 @@ export function createS3TestProject(area: string): S3TestProject {
     OS_REGION_NAME: 'RegionOne',
     OS_INTERFACE: 'public',
   };
-  const ec2 = osJson<{ access: string; secret: string }>(['ec2', 'credentials', 'create'], osEnv);
+  const ec2 = await osJson<{ access: string; secret: string }>(['ec2', 'credentials', 'create'], osEnv);
   return { name, projectId: project.id, userId: user.id, access: ec2.access, secret: ec2.secret, osEnv };
 }
 
 /** Best effort: a cleanup failure is reported but does not fail the suite that already ran. */
-export function deleteS3TestProject(p: S3TestProject | undefined): void {
+export async function deleteS3TestProject(p: S3TestProject | undefined): Promise<void> {
   if (!p) return;
-  const step = (what: string, fn: () => void): void => {
+  const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
     try {
-      fn();
+      await fn();
     } catch (err) {
       console.warn(`S3 test cleanup: could not ${what}: ${(err as Error).message.split('\n')[0]}`);
     }
   };
-  step('empty the buckets', () => {
-    for (const c of osJson<{ Name: string }[]>(['container', 'list'], p.osEnv)) {
-      os(['container', 'delete', '--recursive', c.Name], p.osEnv);
+  await step('empty the buckets', async () => {
+    for (const c of await osJson<{ Name: string }[]>(['container', 'list'], p.osEnv)) {
+      await os(['container', 'delete', '--recursive', c.Name], p.osEnv);
     }
   });
-  step('delete the EC2 credentials', () => os(['ec2', 'credentials', 'delete', p.access], p.osEnv));
-  step(`delete user ${p.name}`, () => os([...ADMIN, 'user', 'delete', p.userId]));
-  step(`delete project ${p.name}`, () => os([...ADMIN, 'project', 'delete', p.projectId]));
+  await step('delete the EC2 credentials', () => os(['ec2', 'credentials', 'delete', p.access], p.osEnv));
+  await step(`delete user ${p.name}`, () => os([...ADMIN, 'user', 'delete', p.userId]));
+  await step(`delete project ${p.name}`, () => os([...ADMIN, 'project', 'delete', p.projectId]));
 }
