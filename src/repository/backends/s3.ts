@@ -133,8 +133,8 @@ export class S3Backend implements Backend {
 
   /**
    * A one-byte ranged GET rather than a HEAD: Swift's s3api frames its HEAD error answers (the 404
-   * of a missing key) as chunked with a terminating `0\r\n\r\n` a HEAD must not carry, which breaks
-   * the HTTP parser on that keep-alive connection. GET answers are framed correctly everywhere.
+   * of a missing key) as chunked with a terminating `0\r\n\r\n` a HEAD must not carry; Node's HTTP
+   * parser rejects that ("Parse Error: Expected HTTP/"). GET answers are framed correctly.
    * The size comes from Content-Range (`bytes 0-0/SIZE`); an empty object cannot satisfy any
    * range (416, `bytes *\/0` on AWS); a server that ignores Range answers 200 with the length.
    */
