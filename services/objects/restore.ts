@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { isNotFound } from '../common/http-status.js';
 import type { KindRestorer, RestoreContext, RestoreStep, ServiceRestoreHooks } from '../restore-hooks.js';
 import { ObjectClient, type ContainerSettings, type SloStoredSegment } from './client.js';
-import { objectLocation } from './export.js';
+import { objectLocation, type RecordedVersion } from './export.js';
 
 const swift = (ctx: RestoreContext) => ctx.client('object-store', (s) => ObjectClient.open(s));
 
@@ -41,6 +41,7 @@ const container: KindRestorer = {
     const name = step.targetName ?? step.name;
     const fields = ctx.record?.fields ?? {};
     await (await swift(ctx)).createContainer(name, containerSettings(ctx, fields));
+    await restoreOlderVersions(ctx, name, fields);
     const withheld = Array.isArray(fields.withheld_metadata) ? (fields.withheld_metadata as string[]) : [];
     const changed: Record<string, { to: unknown; why: string }> = {};
     if (withheld.length > 0) {
@@ -66,6 +67,39 @@ const container: KindRestorer = {
     }
   },
 };
+
+/**
+ * The older versions of a versioned container (`fields.objectVersions`, oldest first per name),
+ * PUT (or DELETE, for a delete marker) in their order before the objects' own steps PUT the
+ * current versions: the container's history comes back in the same sequence.
+ */
+async function restoreOlderVersions(ctx: RestoreContext, container: string, fields: Record<string, unknown>): Promise<void> {
+  const versions = Array.isArray(fields.objectVersions) ? (fields.objectVersions as RecordedVersion[]) : [];
+  if (versions.length === 0 || fields.versionsEnabled !== true) return;
+  const client = await swift(ctx);
+  for (const v of versions) {
+    if (v.current) continue;
+    if (v.deleteMarker) {
+      await client.deleteObject(container, v.name).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+      continue;
+    }
+    if (!v.stream) continue;
+    const size = ctx.record?.data?.find((d) => d.stream === v.stream)?.size ?? v.bytes;
+    const body = await ctx.readStream(v.stream);
+    body.on('data', (chunk: Buffer) => ctx.progress(chunk.length));
+    const deleteAt = typeof v.deleteAt === 'number' && v.deleteAt * 1000 > Date.now() ? { deleteAt: v.deleteAt } : {};
+    await client.putObject(container, v.name, body, {
+      contentLength: size,
+      ...(v.content_type ? { contentType: v.content_type } : {}),
+      ...(v.contentEncoding ? { contentEncoding: v.contentEncoding } : {}),
+      ...(v.contentDisposition ? { contentDisposition: v.contentDisposition } : {}),
+      metadata: v.metadata ?? {},
+      ...deleteAt,
+    });
+  }
+}
 
 function objectTarget(ctx: RestoreContext, step: RestoreStep): { container: string; name: string; oldContainer: string } {
   if (!ctx.record) throw new Error(`object ${step.name}: the snapshot has no record of it`);

@@ -5,6 +5,7 @@
 // resources belong to the user who restored them.
 import type { FidelityReport } from '../../restore-plans/fidelity.js';
 import type { ResourceRecord } from '../model/resource.js';
+import { comparableVersions } from './object-versions.js';
 
 /** Fields the backup runner adds to a record (export details), absent from a live inventory. */
 const BACKUP_ANNOTATIONS = ['dataPath', 'rootDiskData', 'largeObject'];
@@ -18,6 +19,8 @@ function isSlo(fields: Record<string, unknown>): boolean {
 export function comparableFields(kind: ResourceRecord['kind'], fields: Record<string, unknown>, slo = isSlo(fields)): Record<string, unknown> {
   const out: Record<string, unknown> = structuredClone(fields);
   for (const key of BACKUP_ANNOTATIONS) delete out[key];
+  // a versioned container's history: what each version was, not its ID or upload time
+  if (kind === 'container' && Array.isArray(out.objectVersions)) out.objectVersions = comparableVersions(out.objectVersions);
   if (kind === 'object') {
     // object versioning lists the current version as a symlink to a version ID made at upload
     if (typeof out.symlink_path === 'string' && out.symlink_path.includes('version-id=')) delete out.symlink_path;

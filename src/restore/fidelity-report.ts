@@ -12,6 +12,7 @@ import type { Plan } from '../../restore-plans/plan-schema.js';
 import type { ResourceRecord } from '../model/resource.js';
 import type { Session } from '../openstack/types.js';
 import { hashServedData } from './data-hasher.js';
+import { pairVersionStreams, targetVersions } from './object-versions.js';
 import { comparableFields, ownerAsMapped, resolveProjectPlaceholders } from './fidelity-adjust.js';
 import { recordKey } from './restore-context.js';
 import type { RestoreState } from './state-file.js';
@@ -105,15 +106,23 @@ export async function fidelityReport(opts: FidelityOptions): Promise<FidelityRes
     for (const [path, change] of Object.entries(st.changed ?? {})) mappedFields[path] = { from: getPath(snapshot.fields, path), to: change.to };
     const slo = (snapshot.fields.largeObject as { type?: string } | undefined)?.type === 'slo';
     const restoredData: Record<string, string> = {};
+    let restoredFields = restored.fields;
+    let versionStreams = new Map<string, string>();
+    if (snapshot.kind === 'container' && Array.isArray(snapshot.fields.objectVersions)) {
+      // the target's version history, read the same way the backup read the snapshot's
+      const versions = await targetVersions(opts.session, restored.name).catch(() => []);
+      restoredFields = { ...restored.fields, objectVersions: versions };
+      versionStreams = pairVersionStreams(snapshot.fields.objectVersions, versions, restored.name);
+    }
     for (const stream of snapshot.data ?? []) {
       // an SLO's stream is its manifest, which holds upload times: compared by its fields (slo_etag)
       if (slo) continue;
-      const actual = servedStreamName(snapshot, restored, stream.stream);
+      const actual = versionStreams.get(stream.stream) ?? servedStreamName(snapshot, restored, stream.stream);
       const sha = actual ? served.get(actual) : undefined;
       if (sha) restoredData[stream.stream] = sha;
     }
     const comparable = { ...snapshot, fields: comparableFields(snapshot.kind, snapshot.fields) };
-    const report = ownerAsMapped(compareFidelity(comparable, comparableFields(restored.kind, restored.fields, slo), { idMap: state.idMap, mappedFields, restoredData }));
+    const report = ownerAsMapped(compareFidelity(comparable, comparableFields(restored.kind, restoredFields, slo), { idMap: state.idMap, mappedFields, restoredData }));
     resources.push({ ...report, stepId, targetId: restored.id, verdict: report.identical ? 'identical' : 'different' });
   }
 
