@@ -26,7 +26,7 @@ import {
 } from './snapshot-file.js';
 import type { MapEntry } from './stream-map.js';
 import { newDek, RepoSnapshotWriter, type WriterHost } from './snapshot-writer.js';
-import type { ParentMap } from './stream-writer.js';
+import { openMapSegment, type ParentMap } from './stream-writer.js';
 import type { Backend, Repository, SnapshotInfo, SnapshotStats, SnapshotWriter } from './types.js';
 
 export interface LoadedSnapshot {
@@ -207,7 +207,7 @@ export class PermafrostRepository implements Repository, WriterHost {
           if (seg + 1 >= maps.length) return undefined;
           first += entries.length;
           seg++;
-          entries = (await (await this.reader()).mapSegment(maps[seg])).entries;
+          entries = await openMapSegment(this.backend, await this.index(), this.mapKey, maps[seg]);
         }
         return i < first ? undefined : entries[i - first];
       },

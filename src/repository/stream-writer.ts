@@ -14,11 +14,15 @@ import { sourceOf } from '../../streams/chunk-source.js';
 import { BLOCK_HASH_BYTES, plainChunkId } from '../../streams/keyed-hash.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import { isAllZero } from '../../streams/zero-detect.js';
+import { BlobIntegrityError, openBlob } from '../../streams/blob-crypto.js';
+import { DamagedBlobError, MissingBlobError } from './chunk-reader.js';
+import { packKey } from './format.js';
+import type { Backend } from './types.js';
 import type { BlobIndex, BlobType, IdScheme } from './blob-index.js';
 import type { RepoConfig } from './config.js';
 import { changedBlocks } from './delta.js';
 import type { PackWriter } from './pack-writer.js';
-import { encodeSegment, SEGMENT_ENTRIES, type MapEntry } from './stream-map.js';
+import { decodeSegment, encodeSegment, SEGMENT_ENTRIES, type MapEntry } from './stream-map.js';
 import type { ChunkerKind, SnapshotStats } from './types.js';
 
 export interface WriteContext {
@@ -46,6 +50,23 @@ export interface WrittenStream {
   sha256: string;
   maps: string[];
   chunker: ChunkerKind;
+}
+
+/**
+ * Opens one map segment of a parent stream on the calling thread (a segment is a few MiB at most,
+ * about 2 ms to decrypt): a backup then starts no read worker pool just for its parent's maps.
+ */
+export async function openMapSegment(backend: Backend, index: BlobIndex, mapKey: Buffer, id: string): Promise<MapEntry[]> {
+  const e = index.get(id);
+  if (!e) throw new MissingBlobError(id, backend.location);
+  const blob = await backend.getRange(packKey(e.pack), e.offset, e.length);
+  if (blob.length !== e.length) throw new DamagedBlobError(e.id, e.pack, 'pack is shorter than its index says');
+  try {
+    return decodeSegment(openBlob(mapKey, Buffer.from(e.id, 'hex'), blob)).entries;
+  } catch (err) {
+    if (err instanceof BlobIntegrityError) throw new DamagedBlobError(e.id, e.pack, err.message);
+    throw err;
+  }
 }
 
 /** Sub-block deltas only when at most this fraction of the blocks changed. */
@@ -76,6 +97,10 @@ export async function writeStreamData(
   const seals = new Set<Promise<void>>();
   let failure: unknown;
   const scheme: IdScheme = chunker === 'fixed' ? 'fixed' : 'plain';
+  // Keys as standalone 32-byte arrays: a Buffer cut from Node's shared pool would be cloned into
+  // every worker message together with its whole 8 KiB slab.
+  const idKey = new Uint8Array(ctx.idKey);
+  const dek = new Uint8Array(ctx.dek);
 
   const track = (p: Promise<void>): void => {
     const tracked: Promise<void> = p
@@ -110,7 +135,7 @@ export async function writeStreamData(
     let freed = false;
     track(
       pool
-        .run({ op: 'ring-seal', ring: ring.sab, off, len: length, key: ctx.dek, aad: idBuf, level: config.compressionLevel, delta })
+        .run({ op: 'ring-seal', ring: ring.sab, off, len: length, key: dek, aad: new Uint8Array(idBuf), level: config.compressionLevel, delta })
         .then(async (reply) => {
           const n = reply.readUInt32LE(0);
           // add() has copied the blob once it resolves: the region is free again.
@@ -156,7 +181,7 @@ export async function writeStreamData(
                 const depth = base.type === 'delta' ? (base.depth ?? 1) : 0;
                 const changed = depth < config.maxDeltaDepth ? changedBlocks(hashes, pe.blockHashes) : undefined;
                 if (changed && changed.length > 0 && changed.length <= (hashes.length / BLOCK_HASH_BYTES) * DELTA_MAX_CHANGED_FRACTION) {
-                  delta = { base: pe.id, changed, blockSize: config.blockSize };
+                  delta = { base: new Uint8Array(pe.id), changed, blockSize: config.blockSize };
                   type = 'delta';
                   extra.base = base.id;
                   extra.depth = depth + 1;
@@ -204,7 +229,7 @@ export async function writeStreamData(
       ring.free(off);
     } else {
       item.off = off;
-      item.digest = pool.run({ op: 'ring-digest', ring: ring.sab, off, len, scheme, idKey: ctx.idKey });
+      item.digest = pool.run({ op: 'ring-digest', ring: ring.sab, off, len, scheme, idKey });
       item.digest.catch(() => undefined); // surfaced when processed
     }
     queue.push(item);
