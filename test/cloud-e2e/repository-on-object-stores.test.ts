@@ -66,7 +66,7 @@ describe('a repository on the object stores, through the CLI', () => {
     await roundTrip(`swift://${swiftContainer}/repo?cloud=devcloud-demo`, {});
   });
 
-  it('s3:// (Swift s3api): init, backup-file, restore-file give back the same bytes; check reads it all', async () => {
+  it('s3:// (Swift s3api): init, backup-file, restore-file, check --read-data, forget --prune', async () => {
     const url = `s3://${s3Bucket}/repo`;
     const env = {
       AWS_ACCESS_KEY_ID: creds!.access,
@@ -77,6 +77,16 @@ describe('a repository on the object stores, through the CLI', () => {
     await roundTrip(url, env);
     // check exits 0 only when every pack is there and (with --read-data) every chunk decrypts.
     await permafrost(['repo', 'check', '--repo', url], env);
+    await permafrost(['repo', 'check', '--read-data', '--repo', url], env);
+    // forget + prune on S3 (exclusive lock, deletes, repack): only the newer snapshot stays, whole.
+    const second = path.join(dir, 'second.bin');
+    await fs.writeFile(second, Buffer.concat([randomBytes(1024 * 1024), await fs.readFile(source)]));
+    await permafrost(['backup-file', second, '--repo', url, '--name', 'source.bin', '--chunker', 'cdc'], env);
+    await permafrost(['forget', '--keep-last', '1', '--prune', '--repo', url], env);
+    expect(JSON.parse(await permafrost(['snapshots', '--repo', url, '--json'], env))).toHaveLength(1);
+    const out = path.join(dir, 'restored-after-prune');
+    await permafrost(['restore-file', 'latest:source.bin', '--repo', url, '-o', out], env);
+    expect(await sha256(out)).toBe(await sha256(second));
     await permafrost(['repo', 'check', '--read-data', '--repo', url], env);
     // A wrong S3 secret: exit code 5 (auth), a message that says so, and the secret nowhere.
     const bad = await run('node', [cli, 'snapshots', '--repo', url], {
