@@ -39,7 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await backend?.close();
   await proxy?.close();
-  deleteDemoContainer(container);
+  await deleteDemoContainer(container);
 });
 
 describe('Swift backend on the local cloud', () => {

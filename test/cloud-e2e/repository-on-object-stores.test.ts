@@ -46,7 +46,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  deleteDemoContainer(swiftContainer);
+  await deleteDemoContainer(swiftContainer);
   await deleteS3TestProject(creds);
   if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
