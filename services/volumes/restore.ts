@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { errorMessage, isNotFound } from '../common/http-status.js';
 import { glance, deleteImage } from '../images/restore.js';
 import { uploadImage } from '../images/upload-image.js';
-import { markerMetadata, hasMarker, userMetadata, TEMPORARY_META_KEY } from '../restore-marker.js';
+import { markerMetadata, hasMarker, userMetadata, RESTORE_META_KEY, SOURCE_META_KEY, TEMPORARY_META_KEY } from '../restore-marker.js';
 import type { KindRestorer, RestoreContext, RestoreStep, ServiceRestoreHooks } from '../restore-hooks.js';
 import { ComputeClient } from '../compute/client.js';
 import { VolumeClient, type Volume } from './client.js';
@@ -23,7 +23,11 @@ function mapped(step: RestoreStep, field: string, fallback: unknown): unknown {
 
 /** Uploads a stream into a temporary image tagged with the restore (deleted by the caller). */
 async function temporaryImage(ctx: RestoreContext, purpose: string, sourceId: string, stream: { stream: string; size: number }, diskFormat = 'raw'): Promise<string> {
-  const image = await uploadImage(await glance(ctx), {
+  // one an interrupted attempt made (killed before it could even record it) goes first
+  const client = await glance(ctx);
+  const earlier = await client.listImages({ owner: ctx.projectId, [RESTORE_META_KEY]: ctx.restoreId } as Record<string, string>).catch(() => []);
+  for (const old of earlier) if (old[SOURCE_META_KEY] === sourceId && old[TEMPORARY_META_KEY] === purpose) await deleteImage(ctx, old.id);
+  const image = await uploadImage(client, {
     image: {
       name: `permafrost-restore-${ctx.restoreId}-${purpose}`,
       disk_format: diskFormat,

@@ -183,6 +183,8 @@ async function runStep(opts: ApplyOptions, run: RunContext, step: PlanStep, wave
   const restoreStep = { ...toRestoreStep(step), ...(wasStarted ? { previouslyStarted: true } : {}) };
   try {
     const { outcome, targetId, created, changed } = await withRetries(run, notes, opts.retryPauseMs ?? RETRY_PAUSE_MS, (again) => performStep(opts, ctx, again ? { ...restoreStep, previouslyStarted: true } : restoreStep, step, wasStarted || again));
+    // what an interrupted attempt left behind (a volume's fill image), once the resource is there
+    await dropTemporaries(opts, ctx, step);
     await store.update((s) => {
       st.status = 'done';
       if (targetId !== undefined) st.targetId = targetId;
@@ -216,6 +218,17 @@ async function runStep(opts: ApplyOptions, run: RunContext, step: PlanStep, wave
       st.finishedAt = new Date().toISOString();
     });
     reporter.emit({ event: 'step-failed', stepId: step.id, wave, error: message });
+  }
+}
+
+/** Temporary helpers (images volumes are filled from) an interrupted attempt of the step left behind. */
+async function dropTemporaries(opts: ApplyOptions, ctx: ReturnType<typeof contextForStep>, step: PlanStep): Promise<void> {
+  for (const aux of opts.store.step(step.id).auxiliary ?? []) {
+    if (!aux.temporary) continue;
+    const restorer = restorerFor(opts.modules, { kind: aux.kind, operation: 'restore' });
+    if (!restorer || !isKindRestorer(restorer)) continue;
+    await restorer.delete(ctx, toRestoreStep(step), aux.id);
+    await ctx.releaseAuxiliary(aux);
   }
 }
 
