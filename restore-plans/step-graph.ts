@@ -246,7 +246,25 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
       }
       return mapStep.id;
     }
+    if (ref.kind === 'keypair' && record.kind === 'server') return keypairOfAnotherUser(record, step, ref);
     errors.push({ code: 'unresolvable-reference', stepId: step.id, message: `${label(record)} refers to ${ref.kind} ${ref.name ?? ref.id} (${ref.field}), which is neither in the snapshot nor something a restore can map`, hint: 'back up the project that owns it too, or edit the plan to skip this resource' });
+    return undefined;
+  };
+
+  /**
+   * A server launched by another user names that user's keypair (`<user id>/<name>`), which the
+   * backing-up user could not read. Keypairs belong to the user who restores: the snapshot's
+   * keypair of the same name is used when there is one, else the server is booted without one.
+   */
+  const keypairOfAnotherUser = (record: ResourceRecord, step: PlanStep, ref: ResourceRef): string | undefined => {
+    const name = ref.name ?? ref.id.slice(ref.id.lastIndexOf('/') + 1);
+    const own = records.find((r) => r.kind === 'keypair' && r.status === 'ok' && r.name === name);
+    if (own) {
+      step.notes.push({ level: 'warning', code: 'keypair-of-another-user', message: `the server was launched by another user with that user's keypair ${name}: it is restored with the keypair ${name} of the restoring user (from the snapshot)` });
+      return stepIdOf('keypair', own.id);
+    }
+    step.notes.push({ level: 'warning', code: 'keypair-of-another-user', message: `the server was launched by another user with that user's keypair ${name}, which is not in the backup: it is restored without a keypair` });
+    step.mappedFields[ref.field] = { from: getPath(record.fields, ref.field), to: null };
     return undefined;
   };
 

@@ -175,7 +175,9 @@ function serverRequest(ctx: RestoreContext, step: RestoreStep, imageId: string |
     throw new Error(`${what}: port ${iface.port_id} was not restored`);
   });
   const keyRef = record.refs.find((r) => r.kind === 'keypair');
-  const keyName = keyRef ? (ctx.targetNameOf('keypair', keyRef.id) ?? str(f.key_name)) : str(f.key_name);
+  // key_name mapped to null: another user's keypair the backup could not read (booted without one)
+  const noKey = 'key_name' in step.mappedFields && step.mappedFields.key_name!.to === null;
+  const keyName = noKey ? undefined : keyRef ? (ctx.targetNameOf('keypair', keyRef.id) ?? str(f.key_name)) : str(f.key_name);
   const zone = 'OS-EXT-AZ:availability_zone' in step.mappedFields ? step.mappedFields['OS-EXT-AZ:availability_zone']!.to : f['OS-EXT-AZ:availability_zone'];
   const groups = Array.isArray(f.server_groups) ? (f.server_groups as string[]) : [];
   const rootVolume = str(step.params?.rootVolume);

@@ -498,3 +498,30 @@ describe('buildPlan: identity of an admin backup', () => {
     expect(plan.preflight.errors.find((e) => e.code === 'unmapped-role')).toMatchObject({ mapping: { kind: 'role', from: 'member' }, hint: expect.stringContaining('target roles: reader') });
   });
 });
+
+describe('buildPlan: a server launched by another user', () => {
+  const withForeignKey = (keepKeypairRecord: boolean) => {
+    const manifest = loadDemoManifest();
+    const server = manifest.resources.find((r) => r.id === IDS.server)!;
+    const ref = server.refs.find((r) => r.kind === 'keypair')!;
+    ref.id = `0123456789abcdef0123456789abcdef/${ref.name ?? 'demo-key'}`;
+    if (!keepKeypairRecord) manifest.resources = manifest.resources.filter((r) => r.kind !== 'keypair');
+    return buildPlan(manifest, sameCloudFacts(), {});
+  };
+
+  it("uses the restoring user's keypair of the same name from the snapshot, with a warning", () => {
+    const plan = withForeignKey(true);
+    expect(plan.preflight.errors).toEqual([]);
+    const step = plan.steps[`server:${IDS.server}`]!;
+    expect(step.dependsOn).toContain('keypair:demo-key');
+    expect(step.notes.map((n) => n.code)).toContain('keypair-of-another-user');
+  });
+
+  it('boots the server without a keypair when the snapshot has none of that name, and says so', () => {
+    const plan = withForeignKey(false);
+    expect(plan.preflight.errors).toEqual([]);
+    const step = plan.steps[`server:${IDS.server}`]!;
+    expect(step.mappedFields.key_name).toEqual({ from: 'demo-key', to: null });
+    expect(step.notes.find((n) => n.code === 'keypair-of-another-user')?.message).toMatch(/without a keypair/);
+  });
+});
