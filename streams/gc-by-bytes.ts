@@ -25,14 +25,10 @@ export class GcByBytes {
   private count = 0;
 
   /** `every` bytes per scavenge; every `majorEvery`-th collection is a full one. */
-  private readonly every: number;
-  private readonly majorEvery: number;
-
-  constructor(every: number, majorEvery = 16) {
-    const env = (process.env.PF_GC ?? '').split(',').map(Number);
-    this.every = Number.isFinite(env[0]) && env[0] >= 0 && process.env.PF_GC ? env[0] << 20 : every;
-    this.majorEvery = Number.isFinite(env[1]) && env[1] > 0 ? env[1] : majorEvery;
-  }
+  constructor(
+    private readonly every: number,
+    private readonly majorEvery = 16,
+  ) {}
 
   add(n: number): void {
     this.bytes += n;

@@ -1,9 +1,12 @@
 // Worker thread of the restore read path: opens (AES-256-GCM decrypt + zstd decompress) every blob
-// of one byte range read from a pack, in one message, and hands the plaintexts back without a copy.
+// of one byte range read from a pack, in one message. Chunk contents are written straight into a
+// shared output arena (a SharedArrayBuffer the main thread manages) at the offset it chose, so the
+// big buffers are allocated once, never copied between threads and never left to the collector;
+// blobs without an arena slot (deltas, odd sizes) come back as transferred buffers.
 // Blob layout: see blob-crypto.ts (nonce ‖ ciphertext ‖ tag; plaintext = mode byte ‖ payload).
 import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
-import { Decompressor } from 'zstd-napi';
 import { BLOB_OVERHEAD, NONCE_BYTES, TAG_BYTES } from './blob-crypto.js';
 import { GcByBytes } from './gc-by-bytes.js';
 
@@ -13,11 +16,15 @@ export interface OpenBlobSpec {
   len: number;
   key: Uint8Array;
   aad: Uint8Array;
+  /** Arena offset for the content (its size must be exactly `raw`), or -1 for a fresh buffer. */
+  dst?: number;
+  raw?: number;
 }
+export type OpenInit = { init: SharedArrayBuffer };
 export type OpenRangeTask = { seq: number; data: Uint8Array; blobs: OpenBlobSpec[] };
-/** Plaintext i is `new Uint8Array(bufs[i], offs[i], lens[i])`. */
+/** Blob i: in the arena when `bufs[i]` is null, else `new Uint8Array(bufs[i], offs[i], lens[i])`. */
 export type OpenRangeReply =
-  | { seq: number; ok: true; bufs: ArrayBuffer[]; offs: number[]; lens: number[] }
+  | { seq: number; ok: true; bufs: (ArrayBuffer | null)[]; offs: number[]; lens: number[] }
   | { seq: number; ok: false; blob: number; integrity: boolean; message: string };
 
 const MODE_RAW = 0;
@@ -25,48 +32,97 @@ const MODE_ZSTD = 1;
 
 class IntegrityError extends Error {}
 
-let decompressor: Decompressor | undefined;
+interface DCtx {
+  decompress(dst: Uint8Array, src: Uint8Array): number;
+}
+interface ZstdBinding {
+  DCtx: new () => DCtx;
+  getFrameContentSize(frame: Uint8Array): number | null;
+}
+const zstd = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
+const dctx = new zstd.DCtx();
+let arena: SharedArrayBuffer | undefined;
 // Collect the dead range buffers promptly (see gc-by-bytes.ts).
-const gc = new GcByBytes(8 << 20);
+const gc = new GcByBytes(2 << 20);
 
-function openOne(data: Buffer, spec: OpenBlobSpec): Buffer {
+function decipher(data: Buffer, spec: OpenBlobSpec): Buffer {
   if (spec.len < BLOB_OVERHEAD || spec.off + spec.len > data.length) throw new IntegrityError('blob is truncated');
   const b = data.subarray(spec.off, spec.off + spec.len);
-  const decipher = crypto.createDecipheriv('aes-256-gcm', spec.key, b.subarray(0, NONCE_BYTES));
-  decipher.setAAD(spec.aad);
-  decipher.setAuthTag(b.subarray(b.length - TAG_BYTES));
-  let plain: Buffer;
+  const d = crypto.createDecipheriv('aes-256-gcm', spec.key, b.subarray(0, NONCE_BYTES));
+  d.setAAD(spec.aad);
+  d.setAuthTag(b.subarray(b.length - TAG_BYTES));
   try {
-    plain = decipher.update(b.subarray(NONCE_BYTES, b.length - TAG_BYTES));
-    const tail = decipher.final();
-    if (tail.length > 0) plain = Buffer.concat([plain, tail]);
+    const plain = d.update(b.subarray(NONCE_BYTES, b.length - TAG_BYTES));
+    const tail = d.final();
+    return tail.length > 0 ? Buffer.concat([plain, tail]) : plain;
   } catch {
     throw new IntegrityError('authentication tag mismatch (data altered or wrong key)');
   }
-  const mode = plain[0];
-  if (mode === MODE_RAW) return plain.subarray(1);
-  if (mode === MODE_ZSTD) {
-    decompressor ??= new Decompressor();
-    return decompressor.decompress(plain.subarray(1));
-  }
-  throw new IntegrityError(`unknown blob mode ${mode}`);
 }
 
-parentPort?.on('message', (task: OpenRangeTask) => {
+/** Opens one blob; returns its content, or undefined when it was written into the arena. */
+function openOne(data: Buffer, spec: OpenBlobSpec): Buffer | undefined {
+  const plain = decipher(data, spec);
+  const mode = plain[0];
+  const payload = plain.subarray(1);
+  if (mode !== MODE_RAW && mode !== MODE_ZSTD) throw new IntegrityError(`unknown blob mode ${mode}`);
+  const dst = spec.dst ?? -1;
+  if (dst >= 0 && arena) {
+    const out = new Uint8Array(arena, dst, spec.raw!);
+    let n: number;
+    if (mode === MODE_RAW) {
+      if (payload.length !== spec.raw) throw new IntegrityError(`content has ${payload.length} bytes, the index says ${spec.raw}`);
+      out.set(payload);
+      n = payload.length;
+    } else {
+      const size = zstd.getFrameContentSize(payload);
+      if (size !== spec.raw) throw new IntegrityError(`content has ${size} bytes, the index says ${spec.raw}`);
+      n = dctx.decompress(out, payload);
+    }
+    if (n !== spec.raw) throw new IntegrityError(`content has ${n} bytes, the index says ${spec.raw}`);
+    return undefined;
+  }
+  if (mode === MODE_RAW) return payload;
+  const size = zstd.getFrameContentSize(payload);
+  if (size === null || size > 1 << 30) throw new IntegrityError('compressed payload without a usable content size');
+  const out = Buffer.allocUnsafeSlow(size);
+  const n = dctx.decompress(out, payload);
+  if (n !== size) throw new IntegrityError(`content has ${n} bytes, the frame says ${size}`);
+  return out;
+}
+
+parentPort?.on('message', (msg: OpenRangeTask | OpenInit) => {
+  if ('init' in msg) {
+    arena = msg.init;
+    return;
+  }
+  const task = msg;
   gc.add(task.data.byteLength);
   const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
-  const bufs: ArrayBuffer[] = [];
+  const bufs: (ArrayBuffer | null)[] = [];
   const offs: number[] = [];
   const lens: number[] = [];
   const transfer = new Set<ArrayBuffer>();
   let i = 0;
   try {
     for (; i < task.blobs.length; i++) {
-      const out = openOne(data, task.blobs[i]);
+      let out: Uint8Array | undefined;
+      try {
+        out = openOne(data, task.blobs[i]);
+      } catch (err) {
+        // zstd reports damage as a plain Error: any failure to open a blob is damage.
+        throw err instanceof IntegrityError ? err : new IntegrityError((err as Error).message);
+      }
+      if (!out) {
+        bufs.push(null);
+        offs.push(0);
+        lens.push(task.blobs[i].raw!);
+        continue;
+      }
       let ab = out.buffer as ArrayBuffer;
       let off = out.byteOffset;
-      // Small results live in Node's shared 8 KiB pool slab: copy them rather than ship the slab.
-      if (out.length < 8192 && ab.byteLength > out.length + 1) {
+      // Small results may live in Node's shared pool slab: copy them rather than ship the slab.
+      if (ab.byteLength > out.length + 1 || transfer.has(ab)) {
         const copy = new Uint8Array(out.length);
         copy.set(out);
         ab = copy.buffer;

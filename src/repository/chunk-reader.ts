@@ -7,6 +7,7 @@ import type { BlobIndex, Located } from './blob-index.js';
 import { applyDelta } from './delta.js';
 import { packKey } from './format.js';
 import { OpenError, OpenPool } from './open-pool.js';
+import { OutputArena } from './output-arena.js';
 import { decodeSegment, type MapEntry } from './stream-map.js';
 import type { Backend, ChunkerKind } from './types.js';
 
@@ -23,6 +24,8 @@ export class DamagedBlobError extends PermafrostError {
 }
 
 const BASE_CACHE_SIZE = 8;
+/** Shared memory for chunk contents being restored (PERMAFROST_RESTORE_ARENA_MIB overrides). */
+const ARENA_BYTES = (Number(process.env.PERMAFROST_RESTORE_ARENA_MIB) || 16) * 1024 * 1024;
 /** Longest delta chain accepted when reading (the writer stops at 4); deeper means damage. */
 export const MAX_CHAIN = 16;
 
@@ -38,10 +41,14 @@ export class ChunkReader {
     private readonly keyFor: (entry: Located) => Promise<Buffer>,
   ) {}
 
-  /** The read worker pool (started on first use). */
+  /** The read worker pool and its output arena (started on first use). */
   pool(): OpenPool {
-    this.poolInstance ??= new OpenPool();
+    this.poolInstance ??= new OpenPool(new OutputArena(ARENA_BYTES));
     return this.poolInstance;
+  }
+
+  get arena(): OutputArena {
+    return this.pool().arena!;
   }
 
   locate(id: string): Located {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { OpenBlobSpec, OpenRangeReply } from '../../streams/open-worker.js';
+import type { OutputArena } from './output-arena.js';
 
 export type { OpenBlobSpec } from '../../streams/open-worker.js';
 
@@ -34,7 +35,7 @@ function spawnWorker(): Worker {
   return new Worker(bootstrap, { eval: true });
 }
 
-type Pending = { resolve: (b: Buffer[]) => void; reject: (e: Error) => void; worker: number; bytes: number };
+type Pending = { resolve: (b: Buffer[]) => void; reject: (e: Error) => void; worker: number; bytes: number; blobs: OpenBlobSpec[] };
 
 export class OpenPool {
   private readonly workers: Worker[] = [];
@@ -46,9 +47,14 @@ export class OpenPool {
   private failure: Error | undefined;
   private closed = false;
 
-  constructor(readonly size = Math.max(1, Math.min(os.availableParallelism(), 4))) {
+  constructor(
+    /** Shared output memory the workers write chunk contents into (see output-arena.ts). */
+    readonly arena?: OutputArena,
+    readonly size = Math.max(1, Math.min(os.availableParallelism(), 4)),
+  ) {
     for (let i = 0; i < size; i++) {
       const w = spawnWorker();
+      if (arena) w.postMessage({ init: arena.sab });
       w.on('message', (reply: OpenRangeReply) => this.onReply(reply));
       w.on('error', (err) => this.fail(err));
       // Idle workers must not keep the process alive.
@@ -95,12 +101,13 @@ export class OpenPool {
       p.reject(new OpenError(reply.blob, reply.integrity, reply.message));
       return;
     }
-    p.resolve(reply.bufs.map((ab, i) => Buffer.from(ab, reply.offs[i], reply.lens[i])));
+    p.resolve(reply.bufs.map((ab, i) => (ab ? Buffer.from(ab, reply.offs[i], reply.lens[i]) : this.arena!.view(p.blobs[i].dst!, reply.lens[i]))));
   }
 
   /**
    * Opens the blobs of `data` (a range read from a pack). `data` is moved to the worker when it
-   * owns its ArrayBuffer: the caller must not use it afterwards.
+   * owns its ArrayBuffer: the caller must not use it afterwards. A blob with `dst` ≥ 0 comes back
+   * as a view of the arena at that offset.
    */
   open(data: Buffer, blobs: OpenBlobSpec[]): Promise<Buffer[]> {
     if (this.closed) return Promise.reject(new Error('open pool is closed'));
@@ -111,7 +118,7 @@ export class OpenPool {
     const bytes = data.length;
     this.queued[idx] += bytes;
     if (this.tasks[idx]++ === 0) this.workers[idx].ref();
-    const result = new Promise<Buffer[]>((resolve, reject) => this.pending.set(seq, { resolve, reject, worker: idx, bytes }));
+    const result = new Promise<Buffer[]>((resolve, reject) => this.pending.set(seq, { resolve, reject, worker: idx, bytes, blobs }));
     const owns = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
     this.workers[idx].postMessage({ seq, data, blobs }, owns ? [data.buffer as ArrayBuffer] : []);
     return result;

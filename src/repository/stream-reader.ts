@@ -23,24 +23,24 @@ export interface StreamReadOptions {
    * The chunk is yielded (in order) only after the returned promise settled.
    */
   onChunk?: (offset: number, data: Buffer) => Promise<void> | void;
-  /** Chunk content per batch (default 16 MiB). */
+  /** Chunk content per batch (default 8 MiB). */
   batchBytes?: number;
   /** Batches in flight (default 3). */
   depth?: number;
 }
 
-const TUNE = (process.env.PERMAFROST_RESTORE_TUNE ?? '').split(',').map(Number);
-const tune = (i: number, def: number): number => (Number.isFinite(TUNE[i]) && TUNE[i] > 0 ? TUNE[i] : def);
+// Memory and speed knobs (measured on the 2-core bench machine: ~150 MiB peak RSS in all).
 /** Coalesce blobs of one pack into one read when the gap between them is at most this. */
-const MAX_GAP = tune(0, 512) * 1024;
-/** Largest single range read. */
-const MAX_RANGE = tune(1, 8) * 1024 * 1024;
+const MAX_GAP = 256 * 1024;
+/** Largest single range read, in stored bytes and in content bytes. */
+const MAX_RANGE = 4 * 1024 * 1024;
 /** Encrypted bytes queued at the read workers before further reads wait. */
-const POOL_QUEUE_BYTES = tune(2, 16) * 1024 * 1024;
+const POOL_QUEUE_BYTES = 8 * 1024 * 1024;
 /** Range reads in flight at once. */
-const READS_IN_FLIGHT = tune(3, 4);
-const WINDOW_BYTES = tune(4, 64) * 1024 * 1024;
-const WINDOWS = tune(5, 2);
+const READS_IN_FLIGHT = 3;
+/** restoreStream: chunk content planned per window, and windows in flight. */
+const WINDOW_BYTES = 64 * 1024 * 1024;
+const WINDOWS = 2;
 
 interface Want {
   entry: Located;
@@ -51,6 +51,8 @@ interface Want {
   users: number;
   /** Chains that ever asked for it while it was held (> 1: never modify it in place). */
   total: number;
+  /** Its place in the output arena, freed when the last chain using it is done. */
+  slot?: { off: number; size: number };
 }
 
 interface Slot {
@@ -109,14 +111,17 @@ class Semaphore {
 const noop = (): void => undefined;
 
 class StreamPlan {
-  /** Blobs being fetched or held for chunks in flight, by ID. */
-  private readonly wants = new Map<string, Want>();
+  /** Blobs being fetched or held for the chunks of the batch being planned, by ID. */
+  private wants = new Map<string, Want>();
   private readonly reads = new Semaphore(READS_IN_FLIGHT);
-  private readonly gc = new GcByBytes(16 << 20);
+  private readonly freshReads = new Semaphore(2);
+  private readonly gc = new GcByBytes(4 << 20);
 
   constructor(
     private readonly reader: ChunkReader,
     private readonly onChunk: StreamReadOptions['onChunk'],
+    /** The chunks are also returned to an ordered consumer (copied out of the arena). */
+    private readonly copyOut: boolean,
   ) {}
 
   private want(entry: Located, fresh: Want[]): Want {
@@ -139,11 +144,18 @@ class StreamPlan {
   }
 
   private drop(w: Want): void {
-    if (--w.users === 0 && this.wants.get(w.entry.id) === w) this.wants.delete(w.entry.id);
+    if (--w.users > 0) return;
+    if (w.slot) {
+      this.reader.arena.release(w.slot.off, w.slot.size);
+      w.slot = undefined;
+    }
   }
 
   /** Plans and starts one batch; returns its slots in stream order. */
   start(batch: { offset: number; length: number; id?: string }[]): Slot[] {
+    // Blobs are shared within a batch only. Sharing across batches could deadlock the arena: an
+    // older batch's read waiting for room held by a chunk whose delta is queued behind it.
+    this.wants = new Map();
     const fresh: Want[] = [];
     const slots: Slot[] = [];
     for (const c of batch) {
@@ -169,10 +181,10 @@ class StreamPlan {
   }
 
   private async assemble(offset: number, length: number, chain: Want[]): Promise<Buffer> {
-    let data: Buffer;
+    // Every part stays held (its arena slot too) until the chunk was written or copied out.
     try {
       const parts = await Promise.all(chain.map((w) => w.promise));
-      data = parts[0];
+      let data = parts[0];
       if (chain.length > 1) {
         // Rebuilding a delta modifies the base buffer: in place only when no other chunk uses it.
         if (chain[0].total > 1) data = Buffer.from(data);
@@ -184,16 +196,18 @@ class StreamPlan {
           }
         }
       }
+      if (data.length !== length) {
+        const top = chain[chain.length - 1].entry;
+        throw new DamagedBlobError(top.id, top.pack, `chunk has ${data.length} bytes, the stream map says ${length}`);
+      }
+      this.gc.add(length);
+      if (this.onChunk) await this.onChunk(offset, data);
+      // Ordered consumers may keep what they get: never hand them arena memory.
+      if (this.copyOut && data.buffer instanceof SharedArrayBuffer) data = Buffer.from(data);
+      return data;
     } finally {
       for (const w of chain) this.drop(w);
     }
-    if (data.length !== length) {
-      const top = chain[chain.length - 1].entry;
-      throw new DamagedBlobError(top.id, top.pack, `chunk has ${data.length} bytes, the stream map says ${length}`);
-    }
-    this.gc.add(length);
-    if (this.onChunk) await this.onChunk(offset, data);
-    return data;
   }
 
   /**
@@ -201,49 +215,81 @@ class StreamPlan {
    * they are small, and a base that arrives before its delta must wait in memory.
    */
   private fetch(fresh: Want[]): void {
+    const maxSlot = this.reader.arena.maxSlot;
+    // Blobs that go into the arena and blobs that get their own buffers (deltas) are read apart:
+    // a delta must never wait for arena room, since the room may be held by the base waiting for it.
     const byPack = new Map<string, Want[]>();
     for (const w of fresh) {
-      const list = byPack.get(w.entry.pack);
+      const slotted = w.entry.type !== 'delta' && w.entry.raw > 0 && w.entry.raw <= maxSlot;
+      const key = `${slotted ? 's' : 'f'}${w.entry.pack}`;
+      const list = byPack.get(key);
       if (list) list.push(w);
-      else byPack.set(w.entry.pack, [w]);
+      else byPack.set(key, [w]);
     }
-    const ranges: { pack: string; start: number; end: number; group: Want[]; deltas: boolean }[] = [];
-    for (const [pack, list] of byPack) {
+    const ranges: { pack: string; start: number; end: number; group: Want[]; slotted: boolean }[] = [];
+    for (const [key, list] of byPack) {
+      const pack = key.slice(1);
+      const slotted = key[0] === 's';
       list.sort((a, b) => a.entry.offset - b.entry.offset);
       let group: Want[] = [];
       let start = 0;
       let end = 0;
+      let raw = 0;
       const flush = (): void => {
-        if (group.length > 0) ranges.push({ pack, start, end, group, deltas: group.some((w) => w.entry.type === 'delta') });
+        if (group.length > 0) ranges.push({ pack, start, end, group, slotted });
         group = [];
+        raw = 0;
       };
       for (const w of list) {
         const o = w.entry.offset;
-        if (group.length > 0 && (o - end > MAX_GAP || o + w.entry.length - start > MAX_RANGE)) flush();
+        // Bounded in both its stored bytes and the content it puts into the arena.
+        if (group.length > 0 && (o - end > MAX_GAP || o + w.entry.length - start > MAX_RANGE || raw + w.entry.raw > MAX_RANGE)) flush();
         if (group.length === 0) start = o;
         group.push(w);
         end = Math.max(end, o + w.entry.length);
+        raw += w.entry.raw;
       }
       flush();
     }
-    ranges.sort((a, b) => Number(b.deltas) - Number(a.deltas));
-    for (const r of ranges) void this.readRange(r.pack, r.start, r.end, r.group);
+    // Deltas first: they are small, and a base that arrives before its delta waits in memory.
+    ranges.sort((a, b) => Number(a.slotted) - Number(b.slotted));
+    for (const r of ranges) void this.readRange(r.pack, r.start, r.end, r.group, r.slotted);
   }
 
-  private async readRange(pack: string, start: number, end: number, group: Want[]): Promise<void> {
+  private async readRange(pack: string, start: number, end: number, group: Want[], intoArena: boolean): Promise<void> {
+    const arena = this.reader.arena;
+    const slotted: Want[] = [];
+    // Queue for a read slot now, synchronously, so reads start in the order they were planned.
+    // Arena reads and the others have separate slots: reads waiting for arena room never block
+    // the delta reads that the chunks holding that room wait for.
+    const reads = intoArena ? this.reads : this.freshReads;
+    const turn = reads.acquire();
+    let queued = true;
     try {
       const specs: OpenBlobSpec[] = [];
       for (const w of group) {
         specs.push({ off: w.entry.offset - start, len: w.entry.length, key: await this.reader.key(w.entry), aad: aadOf(w.entry.id) });
+        if (intoArena) slotted.push(w);
       }
-      await this.reads.acquire();
+      queued = false;
+      await turn;
       let data: Buffer;
       try {
-        // Back-pressure: do not read further ahead than the workers decrypt.
+        // Back-pressure: do not read further ahead than the workers decrypt and the arena holds.
         await this.reader.pool().room(POOL_QUEUE_BYTES);
+        const sizes = slotted.map((w) => w.entry.raw);
+        const offs = sizes.length > 0 ? await arena.alloc(sizes) : [];
+        slotted.forEach((w, i) => (w.slot = { off: offs[i], size: sizes[i] }));
+        for (let i = 0; i < group.length; i++) {
+          const slot = group[i].slot;
+          if (slot) {
+            specs[i].dst = slot.off;
+            specs[i].raw = slot.size;
+          }
+        }
         data = await this.reader.backend.getRange(packKey(pack), start, end - start);
       } finally {
-        this.reads.release();
+        reads.release();
       }
       if (data.length !== end - start) {
         const short = group.find((w) => w.entry.offset + w.entry.length > start + data.length) ?? group[0];
@@ -267,6 +313,8 @@ class StreamPlan {
         } else w.resolve(p);
       }
     } catch (err) {
+      // Failed before its turn came: give the read slot back once it is granted.
+      if (queued) void turn.then(() => reads.release());
       for (const w of group) w.reject(err as Error);
     }
   }
@@ -334,7 +382,7 @@ export interface StreamRestoreOptions {
 export async function restoreStream(reader: ChunkReader, maps: string[], opts: StreamRestoreOptions): Promise<void> {
   const windowBytes = opts.windowBytes ?? WINDOW_BYTES;
   const windows = Math.max(1, opts.windows ?? WINDOWS);
-  const plan = new StreamPlan(reader, opts.onChunk);
+  const plan = new StreamPlan(reader, opts.onChunk, false);
   const cursor = new MapCursor(reader, maps);
   // Completion of the stream prefix: slots in order, each marked done when written.
   const order: { end: number; done: boolean }[] = [];
@@ -378,14 +426,20 @@ export async function restoreStream(reader: ChunkReader, maps: string[], opts: S
     active.push(Promise.all(all).then(() => undefined));
     return true;
   };
-  let more = true;
-  while (more && active.length < windows) more = await startWindow();
-  while (active.length > 0) {
-    await active.shift();
+  // Idle read workers do not keep the process alive; a restore in progress must.
+  const keepAlive = setInterval(noop, 1 << 30);
+  try {
+    let more = true;
+    while (more && active.length < windows) more = await startWindow();
+    while (active.length > 0) {
+      await active.shift();
+      if (failure) throw failure;
+      if (more) more = await startWindow();
+    }
     if (failure) throw failure;
-    if (more) more = await startWindow();
+  } finally {
+    clearInterval(keepAlive);
   }
-  if (failure) throw failure;
 }
 
 /**
@@ -393,9 +447,9 @@ export async function restoreStream(reader: ChunkReader, maps: string[], opts: S
  * `onChunk`, each data chunk is also delivered as soon as it is complete, in any order.
  */
 export async function* streamExtents(reader: ChunkReader, maps: string[], opts: StreamReadOptions = {}): AsyncGenerator<Extent> {
-  const batchBytes = opts.batchBytes ?? 16 * 1024 * 1024;
+  const batchBytes = opts.batchBytes ?? 8 * 1024 * 1024;
   const depth = Math.max(1, opts.depth ?? 3);
-  const plan = new StreamPlan(reader, opts.onChunk);
+  const plan = new StreamPlan(reader, opts.onChunk, true);
 
   const cursor = new MapCursor(reader, maps);
   const nextBatch = async (): Promise<Slot[] | undefined> => {
@@ -413,22 +467,38 @@ export async function* streamExtents(reader: ChunkReader, maps: string[], opts: 
     }
   };
 
-  await fill();
-  for (;;) {
-    const slots = queue.shift();
-    if (!slots) return;
-    await fill();
-    for (let i = 0; i < slots.length; i++) {
-      const s = slots[i];
-      if (!s.done) {
-        // Consecutive zero runs become one extent (one seek instead of many).
-        let length = s.length;
-        while (i + 1 < slots.length && !slots[i + 1].done) length += slots[++i].length;
-        yield { offset: s.offset, length };
-        continue;
-      }
-      const data = await s.done;
-      yield { offset: s.offset, length: s.length, data };
+  // Idle read workers do not keep the process alive: a pending read must (only while waiting, so
+  // that an abandoned generator never holds the process).
+  const keepAlive = setInterval(noop, 1 << 30);
+  keepAlive.unref();
+  const wait = async <T>(p: Promise<T>): Promise<T> => {
+    keepAlive.ref();
+    try {
+      return await p;
+    } finally {
+      keepAlive.unref();
     }
+  };
+  try {
+    await wait(fill());
+    for (;;) {
+      const slots = queue.shift();
+      if (!slots) return;
+      await wait(fill());
+      for (let i = 0; i < slots.length; i++) {
+        const s = slots[i];
+        if (!s.done) {
+          // Consecutive zero runs become one extent (one seek instead of many).
+          let length = s.length;
+          while (i + 1 < slots.length && !slots[i + 1].done) length += slots[++i].length;
+          yield { offset: s.offset, length };
+          continue;
+        }
+        const data = await wait(s.done);
+        yield { offset: s.offset, length: s.length, data };
+      }
+    }
+  } finally {
+    clearInterval(keepAlive);
   }
 }
