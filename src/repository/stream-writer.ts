@@ -72,7 +72,7 @@ export async function openMapSegment(backend: Backend, index: BlobIndex, mapKey:
 /** Sub-block deltas only when at most this fraction of the blocks changed. */
 const DELTA_MAX_CHANGED_FRACTION = 0.5;
 /** Smallest shared ring: room for the chunks queued for hashing plus those being sealed. */
-const RING_MIN_BYTES = 16 * 1024 * 1024;
+const RING_MIN_BYTES = 12 * 1024 * 1024;
 /** Read size for the content-defined chunker. */
 const CDC_READ_BYTES = 1 << 20;
 
