@@ -93,6 +93,15 @@ export async function fidelityReport(opts: FidelityOptions): Promise<FidelityRes
     dataFailures = result.failures;
   }
 
+  // floating IPs that got another address (a member may not choose one): the servers show it too
+  const newAddress = new Map<string, unknown>();
+  for (const [stepId, st] of Object.entries(state.steps)) {
+    const change = st.changed?.floating_ip_address;
+    const step = plan.steps[stepId];
+    const old = step ? recordsByKey.get(recordKey(step.kind, step.sourceId))?.fields.floating_ip_address : undefined;
+    if (change && typeof old === 'string') newAddress.set(old, change.to);
+  }
+
   const resources: ResourceFidelity[] = [];
   for (const { stepId, snapshot, targetId } of compared) {
     const step = plan.steps[stepId]!;
@@ -104,6 +113,9 @@ export async function fidelityReport(opts: FidelityOptions): Promise<FidelityRes
     }
     const mappedFields = resolveProjectPlaceholders({ ...step.mappedFields }, plan.target.project.name, opts.projectId);
     for (const [path, change] of Object.entries(st.changed ?? {})) mappedFields[path] = { from: getPath(snapshot.fields, path), to: change.to };
+    if (snapshot.kind === 'server') {
+      for (const [path, to] of floatingAddressChanges(snapshot.fields.addresses, newAddress)) mappedFields[path] ??= { from: getPath(snapshot.fields, path), to };
+    }
     const slo = (snapshot.fields.largeObject as { type?: string } | undefined)?.type === 'slo';
     const restoredData: Record<string, string> = {};
     let restoredFields = restored.fields;
@@ -173,4 +185,18 @@ function servedStreamName(snapshot: ResourceRecord, restored: ResourceRecord, st
 
 function dedupe(records: ResourceRecord[]): ResourceRecord[] {
   return [...new Map(records.map((r) => [recordKey(r.kind, r.id), r])).values()];
+}
+
+/** `addresses.<network>.<i>.addr` of a server's floating addresses that the restore had to change. */
+function floatingAddressChanges(addresses: unknown, newAddress: Map<string, unknown>): Array<[string, unknown]> {
+  if (newAddress.size === 0 || addresses === null || typeof addresses !== 'object') return [];
+  const out: Array<[string, unknown]> = [];
+  for (const [network, entries] of Object.entries(addresses as Record<string, unknown>)) {
+    if (!Array.isArray(entries)) continue;
+    entries.forEach((entry, i) => {
+      const e = entry as Record<string, unknown> | null;
+      if (e?.['OS-EXT-IPS:type'] === 'floating' && typeof e.addr === 'string' && newAddress.has(e.addr)) out.push([`addresses.${network}.${i}.addr`, newAddress.get(e.addr)]);
+    });
+  }
+  return out;
 }
