@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: build + typecheck, start (or reuse) the local clouds, then both vitest
 # projects — `unit` (pure logic, CPU-bound) and `cloud` (real OpenStack, mostly waiting on it) —
-# side by side. Prints a closing "N passed, N failed" line. Extra arguments go to both runs.
+# side by side. Prints a closing "N passed, N failed" line. Extra arguments go to every vitest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -12,19 +12,32 @@ bash test/cloud/ensure.sh --instance two
 export PERMAFROST_CLOUD_READY=1
 mkdir -p .test-results
 rm -f .test-results/*.json
+# Three lanes side by side: the unit suites (CPU), the restore suite (long waits on the cloud: whole
+# projects restored, servers booting) and every other real-cloud suite. The restore suite never
+# touches the shared demo project except to back it up (it restores into copies), and every
+# real-cloud suite names what it creates pf-test-* and leaves those out of its backups, so the
+# lanes do not disturb each other; together they take about the time of the longest lane.
+restore_suite=test/cloud-e2e/restore-demo.test.ts
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.test-results/unit.json "$@" \
   > .test-results/unit.log 2>&1 &
 unit_pid=$!
+npx vitest run --project cloud --reporter=default --reporter=json --outputFile.json=.test-results/restore.json "$restore_suite" "$@" \
+  > .test-results/restore.log 2>&1 &
+restore_pid=$!
 cloud_status=0
-npx vitest run --project cloud --reporter=default --reporter=json --outputFile.json=.test-results/cloud.json "$@" || cloud_status=$?
+npx vitest run --project cloud --exclude "$restore_suite" --reporter=default --reporter=json --outputFile.json=.test-results/cloud.json "$@" || cloud_status=$?
 unit_status=0
 wait "$unit_pid" || unit_status=$?
+restore_status=0
+wait "$restore_pid" || restore_status=$?
+echo "---- restore suite (.test-results/restore.log)"
+cat .test-results/restore.log
 echo "---- unit suites (.test-results/unit.log)"
 cat .test-results/unit.log
 node -e '
   const fs = require("node:fs");
   let passed = 0, failed = 0, skipped = 0;
-  for (const f of ["unit", "cloud"]) {
+  for (const f of ["unit", "cloud", "restore"]) {
     const file = `.test-results/${f}.json`;
     if (!fs.existsSync(file)) { console.error(`no results from the ${f} project`); failed++; continue; }
     const r = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -32,4 +45,4 @@ node -e '
   }
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 '
-[ "$unit_status" = 0 ] && [ "$cloud_status" = 0 ]
+[ "$unit_status" = 0 ] && [ "$cloud_status" = 0 ] && [ "$restore_status" = 0 ]
