@@ -106,22 +106,10 @@ async function exportSnapshotData(cinder: ServiceClient, glance: ServiceClient, 
     throw new Error(`volume snapshot is in status "${snapshot.status}": its data cannot be read (only available snapshots can be exported)`);
   }
   ctx.progress.step('volume_snapshot', snapshotId, 'volume from snapshot');
-  const name = ctx.temporaries.nameFor(`snapclone-${snapshotId}`);
-  const res = await cinder.request<{ volume: CinderVolume }>({
-    method: 'POST',
-    path: '/volumes',
-    json: { volume: { snapshot_id: snapshotId, size: snapshot.size, name, description: 'temporary volume of a permafrost backup (snapshot data)', metadata: ctx.temporaries.metadata() } },
-  });
-  const cloneId = res.body.volume.id;
-  ctx.temporaries.track({ kind: 'volume', id: cloneId, name });
-  await waitForStatus({
-    what: `temporary volume ${cloneId} (from volume snapshot ${snapshotId})`,
-    get: () => getVolume(cinder, cloneId),
-    status: (v) => v.status,
-    target: ['available'],
-    timeoutMs: 60 * 60_000,
-    intervalMs: 2000,
-    signal: ctx.signal,
+  const cloneId = await temporaryVolumeFromSnapshot(cinder, snapshotId, snapshot.size, ctx, {
+    name: ctx.temporaries.nameFor(`snapclone-${snapshotId}`),
+    description: 'temporary volume of a permafrost backup (snapshot data)',
+    what: `from volume snapshot ${snapshotId}`,
   });
   ctx.progress.step('volume_snapshot', snapshotId, 'upload to image');
   const imageId = await uploadToImage(cinder, cloneId, ctx.temporaries.nameFor(`snap-${snapshotId}`), ctx);
@@ -237,6 +225,36 @@ async function waitSnapshotAvailable(cinder: ServiceClient, volumeId: string, sn
   });
 }
 
+/**
+ * Creates a temporary volume from a snapshot (tracked, so it is deleted whatever happens) and
+ * waits until it is available; returns its ID.
+ */
+async function temporaryVolumeFromSnapshot(
+  cinder: ServiceClient,
+  snapshotId: string,
+  size: number,
+  ctx: DataExportContext,
+  label: { name: string; description: string; what: string },
+): Promise<string> {
+  const res = await cinder.request<{ volume: CinderVolume }>({
+    method: 'POST',
+    path: '/volumes',
+    json: { volume: { snapshot_id: snapshotId, size, name: label.name, description: label.description, metadata: ctx.temporaries.metadata() } },
+  });
+  const cloneId = res.body.volume.id;
+  ctx.temporaries.track({ kind: 'volume', id: cloneId, name: label.name });
+  await waitForStatus({
+    what: `temporary volume ${cloneId} (${label.what})`,
+    get: () => getVolume(cinder, cloneId),
+    status: (v) => v.status,
+    target: ['available'],
+    timeoutMs: 60 * 60_000,
+    intervalMs: 2000,
+    signal: ctx.signal,
+  });
+  return cloneId;
+}
+
 /** snapshot → volume from snapshot → upload-to-image; returns the image and the clone. */
 async function cloneAndUpload(
   cinder: ServiceClient,
@@ -247,22 +265,10 @@ async function cloneAndUpload(
 ): Promise<{ imageId: string; cloneId: string }> {
   const snapshot = await waitSnapshotAvailable(cinder, volumeId, snapshotId, ctx);
   ctx.progress.step('volume', volumeId, 'volume from snapshot');
-  const name = ctx.temporaries.nameFor(`clone-${volumeId}`);
-  const res = await cinder.request<{ volume: CinderVolume }>({
-    method: 'POST',
-    path: '/volumes',
-    json: { volume: { snapshot_id: snapshotId, size: snapshot?.size ?? size, name, description: 'temporary clone of a permafrost backup', metadata: ctx.temporaries.metadata() } },
-  });
-  const cloneId = res.body.volume.id;
-  ctx.temporaries.track({ kind: 'volume', id: cloneId, name });
-  await waitForStatus({
-    what: `temporary volume ${cloneId} (clone of volume ${volumeId})`,
-    get: () => getVolume(cinder, cloneId),
-    status: (v) => v.status,
-    target: ['available'],
-    timeoutMs: 60 * 60_000,
-    intervalMs: 2000,
-    signal: ctx.signal,
+  const cloneId = await temporaryVolumeFromSnapshot(cinder, snapshotId, snapshot?.size ?? size, ctx, {
+    name: ctx.temporaries.nameFor(`clone-${volumeId}`),
+    description: 'temporary clone of a permafrost backup',
+    what: `clone of volume ${volumeId}`,
   });
   ctx.progress.step('volume', volumeId, 'upload to image');
   const imageId = await uploadToImage(cinder, cloneId, ctx.temporaries.nameFor(`vol-${volumeId}`), ctx);
