@@ -1,7 +1,8 @@
-import { openSync, readSync, writeSync, closeSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { openSync, readSync, writeSync, closeSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
+import { openRepository } from '../../src/repository/index.js';
 import { cli, json, requireBuilt } from './cli-repo-helpers.js';
 import { MiB, prng, tempDir } from './repository-helpers.js';
 
@@ -22,11 +23,18 @@ describe('CLI: repo check --read-data finds a flipped byte', () => {
 
   it('reports the damaged chunk with the snapshot and stream it affects, exit code 9', async () => {
     expect((await cli(['repo', 'check', '--repo', repo, '--read-data'], env)).code).toBe(0);
-    const dataDir = path.join(repo, 'data');
-    const packs = readdirSync(dataDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-    const biggest = packs.map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).sort((a, b) => statSync(b).size - statSync(a).size)[0];
-    const fd = openSync(biggest, 'r+');
-    const pos = Math.floor(statSync(biggest).size / 2);
+    // Flip a byte in the middle of a data chunk (not of the stream map, whose damage a
+    // structure-only check rightly reports too): the pack layout is shuffled, so find it by index.
+    const opened = await openRepository(repo, { password: env.PERMAFROST_PASSWORD });
+    const dataBlob = [...(await opened.index()).entries()].find((b) => b.type === 'data' && b.length > 4096);
+    await opened.close();
+    expect(dataBlob).toBeDefined();
+    const packFile = readdirSync(path.join(repo, 'data'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name === dataBlob!.pack)
+      .map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))[0];
+    expect(packFile).toBeDefined();
+    const fd = openSync(packFile, 'r+');
+    const pos = dataBlob!.offset + Math.floor(dataBlob!.length / 2);
     const byte = Buffer.alloc(1);
     readSync(fd, byte, 0, 1, pos);
     byte[0] ^= 0x40;
