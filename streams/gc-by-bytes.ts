@@ -2,23 +2,7 @@
 // stay tiny, so V8 seldom collects and dead buffers pile up (observed on restore: ~100 MiB per
 // thread). Counting the bytes that passed through and running a young-generation collection (a
 // scavenge, well under a millisecond here) every `every` bytes keeps RSS near the live set.
-import v8 from 'node:v8';
-import vm from 'node:vm';
-
-type GcFn = (opts?: { type: 'minor' | 'major'; execution?: 'sync' }) => void;
-let gcFn: GcFn | null | undefined;
-
-function resolveGc(): GcFn | null {
-  const existing = (globalThis as { gc?: GcFn }).gc;
-  if (typeof existing === 'function') return existing;
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const fn = vm.runInNewContext('gc') as unknown;
-    return typeof fn === 'function' ? (fn as GcFn) : null;
-  } catch {
-    return null;
-  }
-}
+import { collectGarbage } from './gc-hint.js';
 
 export class GcByBytes {
   private bytes = 0;
@@ -34,7 +18,6 @@ export class GcByBytes {
     this.bytes += n;
     if (this.every <= 0 || this.bytes < this.every) return;
     this.bytes = 0;
-    if (gcFn === undefined) gcFn = resolveGc();
-    gcFn?.({ type: ++this.count % this.majorEvery === 0 ? 'major' : 'minor' });
+    collectGarbage(++this.count % this.majorEvery === 0 ? 'major' : 'minor');
   }
 }

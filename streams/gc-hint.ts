@@ -8,6 +8,12 @@ import vm from 'node:vm';
 type GcFn = (opts?: { type: 'minor' | 'major' }) => void;
 let gcFn: GcFn | null | undefined;
 
+/** Runs a collection of the given type; a no-op where gc() cannot be obtained. */
+export function collectGarbage(type: 'minor' | 'major'): void {
+  if (gcFn === undefined) gcFn = resolveGc();
+  gcFn?.({ type });
+}
+
 function resolveGc(): GcFn | null {
   const existing = (globalThis as { gc?: GcFn }).gc;
   if (typeof existing === 'function') return existing;
@@ -40,7 +46,6 @@ export class GcHint {
 
   tick(): void {
     if (this.every <= 0 || ++this.count % this.every !== 0) return;
-    if (gcFn === undefined) gcFn = resolveGc();
-    gcFn?.({ type: this.type });
+    collectGarbage(this.type);
   }
 }
