@@ -111,10 +111,30 @@ async function exportSnapshotData(cinder: ServiceClient, glance: ServiceClient, 
     description: 'temporary volume of a permafrost backup (snapshot data)',
     what: `from volume snapshot ${snapshotId}`,
   });
-  ctx.progress.step('volume_snapshot', snapshotId, 'upload to image');
-  const imageId = await uploadToImage(cinder, cloneId, ctx.temporaries.nameFor(`snap-${snapshotId}`), ctx);
-  ctx.progress.step('volume_snapshot', snapshotId, 'wait for image');
-  const image = await waitImageActive(glance, imageId, ctx);
+  // Glance can lose an upload when the image record is written concurrently (seen under load:
+  // "could not be found after upload"); the clone is ours, so upload it once more.
+  let imageId = '';
+  let image: Awaited<ReturnType<typeof waitImageActive>> | undefined;
+  for (let attempt = 1; !image; attempt++) {
+    ctx.progress.step('volume_snapshot', snapshotId, 'upload to image');
+    imageId = await uploadToImage(cinder, cloneId, ctx.temporaries.nameFor(`snap-${snapshotId}`), ctx);
+    ctx.progress.step('volume_snapshot', snapshotId, 'wait for image');
+    try {
+      image = await waitImageActive(glance, imageId, ctx);
+    } catch (err) {
+      if (attempt >= 2 || ctx.signal.aborted) throw err;
+      await ctx.temporaries.release('image', imageId);
+      await waitForStatus({
+        what: `temporary volume ${cloneId} (from volume snapshot ${snapshotId})`,
+        get: () => getVolume(cinder, cloneId),
+        status: (v) => v.status,
+        target: ['available'],
+        timeoutMs: 30 * 60_000,
+        intervalMs: 2000,
+        signal: ctx.signal,
+      });
+    }
+  }
   await ctx.temporaries.release('volume', cloneId);
   ctx.progress.step('volume_snapshot', snapshotId, 'download');
   const base = snapshot.volume_id ? `volume/${snapshot.volume_id}` : undefined;
