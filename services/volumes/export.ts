@@ -124,15 +124,7 @@ async function exportSnapshotData(cinder: ServiceClient, glance: ServiceClient, 
     } catch (err) {
       if (attempt >= 2 || ctx.signal.aborted) throw err;
       await ctx.temporaries.release('image', imageId);
-      await waitForStatus({
-        what: `temporary volume ${cloneId} (from volume snapshot ${snapshotId})`,
-        get: () => getVolume(cinder, cloneId),
-        status: (v) => v.status,
-        target: ['available'],
-        timeoutMs: 30 * 60_000,
-        intervalMs: 2000,
-        signal: ctx.signal,
-      });
+      await waitVolumeAvailable(cinder, cloneId, `from volume snapshot ${snapshotId}`, ctx, 30 * 60_000);
     }
   }
   await ctx.temporaries.release('volume', cloneId);
@@ -263,16 +255,21 @@ async function temporaryVolumeFromSnapshot(
   });
   const cloneId = res.body.volume.id;
   ctx.temporaries.track({ kind: 'volume', id: cloneId, name: label.name });
+  await waitVolumeAvailable(cinder, cloneId, label.what, ctx);
+  return cloneId;
+}
+
+/** Waits until a temporary volume is available (after its creation, or after a failed upload). */
+async function waitVolumeAvailable(cinder: ServiceClient, volumeId: string, what: string, ctx: DataExportContext, timeoutMs = 60 * 60_000): Promise<void> {
   await waitForStatus({
-    what: `temporary volume ${cloneId} (${label.what})`,
-    get: () => getVolume(cinder, cloneId),
+    what: `temporary volume ${volumeId} (${what})`,
+    get: () => getVolume(cinder, volumeId),
     status: (v) => v.status,
     target: ['available'],
-    timeoutMs: 60 * 60_000,
+    timeoutMs,
     intervalMs: 2000,
     signal: ctx.signal,
   });
-  return cloneId;
 }
 
 /** snapshot → volume from snapshot → upload-to-image; returns the image and the clone. */
