@@ -9,6 +9,7 @@ import { ResourceGoneError, type DataExportContext, type ExportDataHook } from '
 import { seg } from '../common/api-path.js';
 import { isNotFound } from '../common/http-status.js';
 import { downloadImageInto, getImage, waitImageActive } from '../images/download-image.js';
+import { serverLockKey, withHostLock } from '../../src/backup/run-registry.js';
 
 interface NovaServer {
   id: string;
@@ -79,7 +80,19 @@ async function settledServer(nova: ServiceClient, serverId: string, ctx: DataExp
   }
 }
 
-async function captureServer(nova: ServiceClient, glance: ServiceClient, serverId: string, ctx: DataExportContext): Promise<Capture> {
+/**
+ * createImage under this host's lock on the server: a volume export holds it while Nova makes
+ * the assisted snapshot of one of the server's volumes (Nova fails that snapshot during a
+ * createImage), so a concurrent backup of the project does not break the other's snapshot.
+ */
+function captureServer(nova: ServiceClient, glance: ServiceClient, serverId: string, ctx: DataExportContext): Promise<Capture> {
+  return withHostLock(serverLockKey(serverId), () => captureServerLocked(nova, glance, serverId, ctx), {
+    signal: ctx.signal,
+    onWait: (pid) => ctx.progress.step('server', serverId, `wait for permafrost process ${pid} (snapshotting this server's volume)`),
+  });
+}
+
+async function captureServerLocked(nova: ServiceClient, glance: ServiceClient, serverId: string, ctx: DataExportContext): Promise<Capture> {
   const server = await settledServer(nova, serverId, ctx);
   const imageId = server.image && typeof server.image === 'object' ? server.image.id : undefined;
   if (!imageId) return { mode: 'volumes' };

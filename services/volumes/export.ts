@@ -17,9 +17,10 @@ import type { ServiceClient } from '../../src/openstack/types.js';
 import type { DataStreamRef } from '../../src/model/resource.js';
 import { ResourceGoneError, type DataExportContext, type ExportDataHook } from '../data-export.js';
 import { waitForStatus } from '../common/wait.js';
-import { seg, versionedPath } from '../common/api-path.js';
+import { seg } from '../common/api-path.js';
 import { errorMessage, httpStatusOf, isNotFound } from '../common/http-status.js';
 import { downloadImageInto, waitImageActive } from '../images/download-image.js';
+import { serverLockKey, withHostLocks } from '../../src/backup/run-registry.js';
 
 interface CinderVolume {
   id: string;
@@ -28,6 +29,7 @@ interface CinderVolume {
   volume_type?: string | null;
   availability_zone?: string;
   metadata?: Record<string, string>;
+  attachments?: Array<{ server_id?: string }>;
 }
 
 interface CinderSnapshot {
@@ -81,7 +83,7 @@ export const exportVolumeData: ExportDataHook = async (ctx, records) => {
             imageId = captured.imageId;
           }
           ctx.progress.step('volume', record.id, 'wait for image');
-          const image = await waitImageActive(glance, imageId, ctx);
+          const image = await waitUploadedImage(glance, imageId, ctx);
           if (captured.mode === 'snapshot' && cloneId) {
             // free the clone and the snapshot before the long download (in this order)
             await ctx.temporaries.release('volume', cloneId);
@@ -111,22 +113,10 @@ async function exportSnapshotData(cinder: ServiceClient, glance: ServiceClient, 
     description: 'temporary volume of a permafrost backup (snapshot data)',
     what: `from volume snapshot ${snapshotId}`,
   });
-  // Glance can lose an upload when the image record is written concurrently (seen under load:
-  // "could not be found after upload"); the clone is ours, so upload it once more.
-  let imageId = '';
-  let image: Awaited<ReturnType<typeof waitImageActive>> | undefined;
-  for (let attempt = 1; !image; attempt++) {
-    ctx.progress.step('volume_snapshot', snapshotId, 'upload to image');
-    imageId = await uploadToImage(cinder, cloneId, ctx.temporaries.nameFor(`snap-${snapshotId}`), ctx);
-    ctx.progress.step('volume_snapshot', snapshotId, 'wait for image');
-    try {
-      image = await waitImageActive(glance, imageId, ctx);
-    } catch (err) {
-      if (attempt >= 2 || ctx.signal.aborted) throw err;
-      await ctx.temporaries.release('image', imageId);
-      await waitVolumeAvailable(cinder, cloneId, `from volume snapshot ${snapshotId}`, ctx, 30 * 60_000);
-    }
-  }
+  ctx.progress.step('volume_snapshot', snapshotId, 'upload to image');
+  const imageId = await uploadToImage(cinder, cloneId, ctx.temporaries.nameFor(`snap-${snapshotId}`), ctx);
+  ctx.progress.step('volume_snapshot', snapshotId, 'wait for image');
+  const image = await waitUploadedImage(glance, imageId, ctx);
   await ctx.temporaries.release('volume', cloneId);
   ctx.progress.step('volume_snapshot', snapshotId, 'download');
   const base = snapshot.volume_id ? `volume/${snapshot.volume_id}` : undefined;
@@ -200,21 +190,7 @@ async function captureVolume(cinder: ServiceClient, volumeId: string, ctx: DataE
 /** The point-in-time step: a snapshot of an attached volume, or the upload of an idle one. */
 async function captureVolumeOnce(cinder: ServiceClient, volumeId: string, ctx: DataExportContext): Promise<Capture> {
   const volume = await settledVolume(cinder, volumeId, ctx);
-  if (volume.status === 'in-use') {
-    ctx.progress.step('volume', volumeId, 'snapshot');
-    const name = ctx.temporaries.nameFor(`snap-${volumeId}`);
-    const res = await cinder.request<{ snapshot: CinderSnapshot }>({
-      method: 'POST',
-      path: '/snapshots',
-      json: { snapshot: { volume_id: volumeId, force: true, name, description: 'temporary snapshot of a permafrost backup', metadata: ctx.temporaries.metadata() } },
-    });
-    const snapshotId = res.body.snapshot.id;
-    ctx.temporaries.track({ kind: 'volume_snapshot', id: snapshotId, name });
-    // The capture ends when the snapshot exists: only then may the server be snapshotted
-    // (Nova refuses the assisted snapshot of an attached volume during its own createImage).
-    await waitSnapshotAvailable(cinder, volumeId, snapshotId, ctx);
-    return { mode: 'snapshot', snapshotId, size: volume.size };
-  }
+  if (volume.status === 'in-use') return { mode: 'snapshot', snapshotId: await snapshotAttachedVolume(cinder, volume, ctx), size: volume.size };
   if (volume.status === 'available') {
     ctx.progress.step('volume', volumeId, 'upload to image');
     const imageId = await uploadToImage(cinder, volumeId, ctx.temporaries.nameFor(`vol-${volumeId}`), ctx);
@@ -224,17 +200,99 @@ async function captureVolumeOnce(cinder: ServiceClient, volumeId: string, ctx: D
   throw new Error(`volume is in status "${volume.status}": its data cannot be read (only available and in-use volumes can be exported)`);
 }
 
+/** How often the snapshot of an attached volume is tried when Cinder fails it (status "error"). */
+const SNAPSHOT_ATTEMPTS = 3;
+
+/**
+ * The temporary snapshot of an attached volume, available. With a file-based backend (NFS and
+ * the like) Nova takes it inside the running guest (assisted snapshot), and fails it while it
+ * snapshots the same server or volume for someone else — a concurrent backup of the project on
+ * this host or elsewhere. So: one at a time per server on this host (a host lock, held until the
+ * snapshot is available; the server export takes the same lock for its createImage), after the
+ * server's own task has ended; a snapshot that still fails is deleted and made once more.
+ */
+async function snapshotAttachedVolume(cinder: ServiceClient, volume: CinderVolume, ctx: DataExportContext): Promise<string> {
+  const servers = [...new Set((volume.attachments ?? []).map((a) => a.server_id).filter((id): id is string => !!id))].sort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const locks = servers.map(serverLockKey);
+      const onWait = (pid: number, key: string) => ctx.progress.step('volume', volume.id, `wait for permafrost process ${pid} (${key})`);
+      return await withHostLocks(locks, async () => {
+        await waitServersIdle(servers, volume.id, ctx);
+        ctx.progress.step('volume', volume.id, 'snapshot');
+        const name = ctx.temporaries.nameFor(`snap-${volume.id}`);
+        const res = await cinder.request<{ snapshot: CinderSnapshot }>({
+          method: 'POST',
+          path: '/snapshots',
+          json: { snapshot: { volume_id: volume.id, force: true, name, description: 'temporary snapshot of a permafrost backup', metadata: ctx.temporaries.metadata() } },
+        });
+        const snapshotId = res.body.snapshot.id;
+        ctx.temporaries.track({ kind: 'volume_snapshot', id: snapshotId, name });
+        // The capture ends when the snapshot exists: only then may the server be snapshotted
+        // (Nova refuses the assisted snapshot of an attached volume during its own createImage).
+        try {
+          await waitSnapshotAvailable(cinder, volume.id, snapshotId, ctx);
+        } catch (err) {
+          await ctx.temporaries.release('volume_snapshot', snapshotId).catch(() => {});
+          throw err;
+        }
+        return snapshotId;
+      }, { signal: ctx.signal, onWait });
+    } catch (err) {
+      if (!(err instanceof SnapshotFailedError)) throw err;
+      if (attempt >= SNAPSHOT_ATTEMPTS || ctx.signal.aborted) {
+        throw new Error(
+          `Cinder could not snapshot the attached volume (${attempt} attempts, the temporary snapshot went to status "error" each time). ` +
+            'With a file-based backend (NFS) Nova takes this snapshot inside the running server and fails it while the server or the volume is ' +
+            'being snapshotted by someone else (another backup of this project on another host, a user\'s createImage); see the cinder-volume and nova-compute logs. ' +
+            'The failed snapshots were deleted; a later backup will try again',
+        );
+      }
+      ctx.progress.step('volume', volume.id, `snapshot failed (status error), try ${attempt + 1} of ${SNAPSHOT_ATTEMPTS}`);
+      await new Promise((r) => setTimeout(r, 10_000 * attempt));
+    }
+  }
+}
+
+/** The temporary snapshot went to status "error" (Cinder or Nova could not take it). */
+class SnapshotFailedError extends Error {}
+
+/** Waits (at most 3 minutes) until no Nova task (createImage of another backup…) runs on the servers. */
+async function waitServersIdle(servers: string[], volumeId: string, ctx: DataExportContext): Promise<void> {
+  if (servers.length === 0 || !ctx.session.hasService('compute')) return;
+  const nova = await ctx.session.client('compute');
+  const deadline = Date.now() + 3 * 60_000;
+  for (const serverId of servers) {
+    for (;;) {
+      let task: string | null | undefined;
+      try {
+        task = (await nova.request<{ server: { 'OS-EXT-STS:task_state'?: string | null } }>({ path: `/servers/${seg(serverId)}` })).body.server['OS-EXT-STS:task_state'];
+      } catch {
+        break; // not readable (another project's server, gone): Cinder will tell
+      }
+      if (!task || Date.now() > deadline || ctx.signal.aborted) break;
+      ctx.progress.step('volume', volumeId, `wait while server ${serverId} is ${task}`);
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  }
+}
+
 async function waitSnapshotAvailable(cinder: ServiceClient, volumeId: string, snapshotId: string, ctx: DataExportContext): Promise<CinderSnapshot | undefined> {
   ctx.progress.step('volume', volumeId, 'wait for snapshot');
-  return waitForStatus({
-    what: `temporary snapshot ${snapshotId} of volume ${volumeId}`,
-    get: () => getSnapshot(cinder, snapshotId),
-    status: (s) => s.status,
-    target: ['available'],
-    timeoutMs: 30 * 60_000,
-    intervalMs: 1000,
-    signal: ctx.signal,
-  });
+  try {
+    return await waitForStatus({
+      what: `temporary snapshot ${snapshotId} of volume ${volumeId}`,
+      get: () => getSnapshot(cinder, snapshotId),
+      status: (s) => s.status,
+      target: ['available'],
+      timeoutMs: 30 * 60_000,
+      intervalMs: 1000,
+      signal: ctx.signal,
+    });
+  } catch (err) {
+    if (/went to status "error"/.test(errorMessage(err))) throw new SnapshotFailedError(errorMessage(err));
+    throw err;
+  }
 }
 
 /**
@@ -259,14 +317,14 @@ async function temporaryVolumeFromSnapshot(
   return cloneId;
 }
 
-/** Waits until a temporary volume is available (after its creation, or after a failed upload). */
-async function waitVolumeAvailable(cinder: ServiceClient, volumeId: string, what: string, ctx: DataExportContext, timeoutMs = 60 * 60_000): Promise<void> {
+/** Waits until a temporary volume is available. */
+async function waitVolumeAvailable(cinder: ServiceClient, volumeId: string, what: string, ctx: DataExportContext): Promise<void> {
   await waitForStatus({
     what: `temporary volume ${volumeId} (${what})`,
     get: () => getVolume(cinder, volumeId),
     status: (v) => v.status,
     target: ['available'],
-    timeoutMs,
+    timeoutMs: 60 * 60_000,
     intervalMs: 2000,
     signal: ctx.signal,
   });
@@ -292,6 +350,11 @@ async function cloneAndUpload(
   return { imageId, cloneId };
 }
 
+/**
+ * Cinder's upload-to-image into a new image named `imageName` (a permafrost temporary name: how
+ * the sweeper recognises it). The image is never modified while Cinder writes into it: a PATCH
+ * during the upload can make Glance reset it (saving → queued) and lose the upload.
+ */
 async function uploadToImage(cinder: ServiceClient, volumeId: string, imageName: string, ctx: DataExportContext): Promise<string> {
   const res = await cinder.request<{ 'os-volume_upload_image': { image_id: string } }>({
     method: 'POST',
@@ -300,22 +363,18 @@ async function uploadToImage(cinder: ServiceClient, volumeId: string, imageName:
   });
   const imageId = res.body['os-volume_upload_image'].image_id;
   ctx.temporaries.track({ kind: 'image', id: imageId, name: imageName });
-  await tagImage(ctx, imageId);
   return imageId;
 }
 
-/** Adds the owner metadata to an image Cinder created (best effort: the name alone is recognised too). */
-async function tagImage(ctx: DataExportContext, imageId: string): Promise<void> {
+/** The uploaded image once active; a clear message when Glance lost it on the way. */
+async function waitUploadedImage(glance: ServiceClient, imageId: string, ctx: DataExportContext): Promise<Awaited<ReturnType<typeof waitImageActive>>> {
   try {
-    const glance = await ctx.session.client('image');
-    const ops = Object.entries(ctx.temporaries.metadata()).map(([k, v]) => ({ op: 'add', path: `/${k}`, value: v }));
-    await glance.request({
-      method: 'PATCH',
-      path: versionedPath(glance, '/v2', `/images/${seg(imageId)}`),
-      headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' },
-      body: JSON.stringify(ops),
-    });
-  } catch {
-    // the image may be mid-upload and refuse changes; the sweeper recognises it by name
+    return await waitImageActive(glance, imageId, ctx);
+  } catch (err) {
+    if (!/disappeared while waiting/.test(errorMessage(err))) throw err;
+    throw new Error(
+      `the temporary image ${imageId} of Cinder's upload-to-image was deleted before it became active (by someone else: ` +
+        "a 'permafrost cleanup' or backup on another host that took it for a crashed run's leftover, or an operator)",
+    );
   }
 }

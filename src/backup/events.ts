@@ -7,7 +7,7 @@ import type { SnapshotStats } from '../repository/types.js';
 
 export type BackupEvent =
   | { event: 'project-start'; projectId: string; projectName: string; backupId: string; parent?: string }
-  | { event: 'sweep'; projectId: string; deleted: number; inUse: number; failed: number; error?: string }
+  | { event: 'sweep'; projectId: string; deleted: number; inUse: number; failed: number; error?: string; registryError?: string }
   | { event: 'inventory'; projectId: string; counts: Record<string, number>; skippedKinds: number; failedKinds: number }
   | { event: 'data-plan'; projectId: string; jobs: number; expectedBytes: number }
   | { event: 'resource-step'; kind: ResourceKind; id: string; step: string }

@@ -1,5 +1,5 @@
 // Backs up one project into one repository snapshot:
-//   sweep leftovers → inventory (every selected service) → exclusions → capture (all snapshots
+//   register the run on this host → sweep leftovers → inventory (every selected service) → exclusions → capture (all snapshots
 //   and createImage calls of the project together, bounded) → transfers (disks and objects in
 //   two lanes) → delete temporaries → manifest → commit.
 // A resource that fails is recorded as failed with its cause and the others go on; only an
@@ -22,6 +22,7 @@ import { kindCountsTag } from './tags.js';
 import { BackupTemporaries } from './temporaries.js';
 import { TEMPORARY_PREFIX, newBackupId } from './temporary-naming.js';
 import { sweepTemporaries } from './sweep.js';
+import { registerRun } from './run-registry.js';
 import { detectOptionalNetworkServices } from './optional-services.js';
 
 export interface BackupTarget {
@@ -64,19 +65,30 @@ export interface ProjectBackupResult {
 }
 
 export async function backupProject(opts: ProjectBackupOptions): Promise<ProjectBackupResult> {
+  if (!opts.session.project) throw new PermafrostError('the session is not scoped to a project; pass --project NAME|ID', ExitCode.usage);
+  const backupId = newBackupId();
+  // 0. this host's run registry: the sweep of a concurrent backup or cleanup leaves our temporaries alone
+  const run = registerRun(backupId, { projectId: opts.project.id });
+  try {
+    return await backupProjectAs(opts, backupId, run.error);
+  } finally {
+    run.release();
+  }
+}
+
+async function backupProjectAs(opts: ProjectBackupOptions, backupId: string, registryError: string | undefined): Promise<ProjectBackupResult> {
   const { session, repository: repo, reporter, signal } = opts;
   const project = opts.project;
-  const home = session.project;
-  if (!home) throw new PermafrostError('the session is not scoped to a project; pass --project NAME|ID', ExitCode.usage);
-  const backupId = newBackupId();
+  const home = session.project!;
   const startedAt = new Date().toISOString();
 
   // 1. leftovers of crashed runs go first, so they neither pile up nor land in the manifest
+  const registry = registryError ? { registryError } : {};
   try {
     const swept = await sweepTemporaries(session, home.id);
-    reporter.emit({ event: 'sweep', projectId: project.id, deleted: swept.deleted.length, inUse: swept.inUse.length, failed: swept.failures.length });
+    reporter.emit({ event: 'sweep', projectId: project.id, deleted: swept.deleted.length, inUse: swept.inUse.length, failed: swept.failures.length, ...registry });
   } catch (err) {
-    reporter.emit({ event: 'sweep', projectId: project.id, deleted: 0, inUse: 0, failed: 0, error: messageOf(err) });
+    reporter.emit({ event: 'sweep', projectId: project.id, deleted: 0, inUse: 0, failed: 0, error: messageOf(err), ...registry });
   }
   const parent = await findParentSnapshot(repo, project.id);
   reporter.emit({ event: 'project-start', projectId: project.id, projectName: project.name, backupId, ...(parent ? { parent: parent.id } : {}) });

@@ -122,6 +122,7 @@ function describe(event: BackupEvent): string | undefined {
     case 'project-start':
       return `backup ${event.backupId} of project ${event.projectName} (${event.projectId})${event.parent ? `, parent snapshot ${event.parent.slice(0, 12)}` : ''}`;
     case 'sweep':
+      if (event.registryError) return `warning: ${event.registryError}; a concurrent backup or cleanup on this host may take this run's temporary images for leftovers`;
       if (event.error) return `warning: sweeping leftover temporaries failed: ${event.error}`;
       return event.deleted + event.failed > 0 ? `swept ${event.deleted} leftover temporaries of earlier runs${event.failed ? ` (${event.failed} could not be deleted)` : ''}` : undefined;
     case 'inventory':

@@ -6,6 +6,7 @@ import type { TemporaryKind, TemporaryResource } from '../../services/data-expor
 import { versionedPath } from '../../services/common/api-path.js';
 import { BackupTemporaries, type ReleaseFailure } from './temporaries.js';
 import { backupIdOfName, ownerIsAlive } from './temporary-naming.js';
+import { runIsAlive } from './run-registry.js';
 
 export interface FoundTemporary extends TemporaryResource {
   backupId: string;
@@ -60,16 +61,24 @@ function add(out: FoundTemporary[], kind: TemporaryKind, item: Record<string, un
   out.push({ kind, id: String(item.id), name, backupId, status: item.status as string | undefined, meta });
 }
 
+export interface SweepOptions {
+  settleMs?: number;
+  maxRounds?: number;
+  /** Whether a backup ID is running on this host (default: the local run registry). */
+  isRunning?: (backupId: string) => boolean | undefined;
+}
+
 /**
- * Deletes the leftovers of dead runs. Temporaries of one backup share its owner metadata; an
- * image created by upload-to-image may lack it, so liveness is decided per backup ID from any
- * of its temporaries that carries it.
+ * Deletes the leftovers of dead runs. Liveness is decided per backup ID: the local run registry
+ * knows the backups running on this host (the only source for an upload-to-image image, which
+ * carries nothing but its name); for a backup it does not know, the owner metadata of any of its
+ * temporaries that carries it (snapshots, clones, server images).
  */
-export async function sweepTemporaries(session: Session, projectId: string, opts: { settleMs?: number; maxRounds?: number } = {}): Promise<SweepResult> {
+export async function sweepTemporaries(session: Session, projectId: string, opts: SweepOptions = {}): Promise<SweepResult> {
   const total: SweepResult = { deleted: [], inUse: [], failures: [] };
   const maxRounds = opts.maxRounds ?? 5;
   for (let round = 1; round <= maxRounds; round++) {
-    const res = await sweepOnce(session, projectId);
+    const res = await sweepOnce(session, projectId, opts.isRunning ?? ((id) => runIsAlive(id)));
     total.deleted.push(...res.deleted);
     total.inUse = res.inUse;
     total.failures = res.failures;
@@ -81,10 +90,9 @@ export async function sweepTemporaries(session: Session, projectId: string, opts
   return total;
 }
 
-async function sweepOnce(session: Session, projectId: string): Promise<SweepResult> {
+async function sweepOnce(session: Session, projectId: string, isRunning: (backupId: string) => boolean | undefined): Promise<SweepResult> {
   const found = await findTemporaries(session, projectId);
-  const alive = new Set<string>();
-  for (const t of found) if (ownerIsAlive(t.meta)) alive.add(t.backupId);
+  const alive = aliveBackups(found, isRunning);
   const inUse = found.filter((t) => alive.has(t.backupId));
   const leftovers = found.filter((t) => !alive.has(t.backupId));
   const tracker = new BackupTemporaries(session, 'sweep');
@@ -92,4 +100,16 @@ async function sweepOnce(session: Session, projectId: string): Promise<SweepResu
   const failures = await tracker.releaseAll();
   const failed = new Set(failures.map((f) => `${f.resource.kind}:${f.resource.id}`));
   return { deleted: leftovers.filter((t) => !failed.has(`${t.kind}:${t.id}`)), inUse, failures };
+}
+
+/** The backup IDs among `found` whose run is alive (registry first, then owner metadata). */
+export function aliveBackups(found: FoundTemporary[], isRunning: (backupId: string) => boolean | undefined): Set<string> {
+  const alive = new Set<string>();
+  const known = new Map<string, boolean | undefined>();
+  for (const t of found) {
+    if (!known.has(t.backupId)) known.set(t.backupId, isRunning(t.backupId));
+    const registered = known.get(t.backupId);
+    if (registered === true || (registered === undefined && ownerIsAlive(t.meta))) alive.add(t.backupId);
+  }
+  return alive;
 }

@@ -7,6 +7,7 @@ import { waitForStatus } from '../../services/common/wait.js';
 import { httpStatusOf, isNotFound } from '../../services/common/http-status.js';
 import { versionedPath, seg } from '../../services/common/api-path.js';
 import { ExitCode, PermafrostError } from '../errors.js';
+import { serverLockKey, withHostLocks } from './run-registry.js';
 
 /** Statuses from which Cinder accepts a delete. */
 const VOLUME_DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'];
@@ -24,8 +25,25 @@ export async function deleteTemporary(session: Session, res: TemporaryResource, 
       return deleteImage(session, res.id);
     case 'volume':
       return deleteCinder(session, 'volumes', 'volume', res.id, VOLUME_DELETABLE, timeoutMs);
-    case 'volume_snapshot':
-      return deleteCinder(session, 'snapshots', 'snapshot', res.id, SNAPSHOT_DELETABLE, timeoutMs);
+    case 'volume_snapshot': {
+      // Nova deletes the snapshot of an attached volume inside the server (file-based backends):
+      // not while this host's other backups snapshot that server or its volumes
+      const servers = await serversOfSnapshot(session, res.id);
+      return withHostLocks(servers.map(serverLockKey), () => deleteCinder(session, 'snapshots', 'snapshot', res.id, SNAPSHOT_DELETABLE, timeoutMs), { timeoutMs });
+    }
+  }
+}
+
+/** The servers the snapshot's volume is attached to (none when unknown). */
+async function serversOfSnapshot(session: Session, snapshotId: string): Promise<string[]> {
+  try {
+    const cinder = await session.client('volumev3');
+    const snap = (await cinder.request<{ snapshot: { volume_id?: string } }>({ path: `/snapshots/${seg(snapshotId)}` })).body.snapshot;
+    if (!snap.volume_id) return [];
+    const vol = (await cinder.request<{ volume: { attachments?: Array<{ server_id?: string }> } }>({ path: `/volumes/${seg(snap.volume_id)}` })).body.volume;
+    return (vol.attachments ?? []).map((a) => a.server_id).filter((id): id is string => !!id);
+  } catch {
+    return [];
   }
 }
 

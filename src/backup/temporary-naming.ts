@@ -1,7 +1,10 @@
 // How temporaries are recognised. Every snapshot, volume and image a backup creates carries a
-// name starting with `permafrost-backup-<backupId>-` and metadata naming the backup, the host and
-// the process, so that `permafrost cleanup` (and the sweep at the start of every backup) can find
-// leftovers of a crashed run — and leave alone those of a run that is still alive on this host.
+// name starting with `permafrost-backup-<backupId>-`, given when it is created (for an image of
+// upload-to-image: the `image_name` of the Cinder action; the image is never modified while
+// Cinder uploads into it). Snapshots, volumes and server images also carry metadata naming the
+// backup, the host and the process. `permafrost cleanup` (and the sweep at the start of every
+// backup) finds leftovers of a crashed run by name and leaves alone those of a run still alive
+// on this host: known from the local run registry (run-registry.ts), or from that metadata.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -42,6 +45,12 @@ export function ownerIsAlive(meta: Record<string, unknown> | undefined, host: st
   if (!meta) return false;
   const pid = Number(meta[META_PID]);
   if (meta[META_HOST] !== host || !Number.isInteger(pid) || pid <= 0) return false;
+  return pidIsPermafrost(pid);
+}
+
+/** Whether `pid` is a live permafrost process of this host (a recycled pid is someone else's). */
+export function pidIsPermafrost(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
