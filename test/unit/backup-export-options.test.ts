@@ -2,74 +2,15 @@
 // test/cloud-e2e/backup-extras.test.ts): `--snapshot-data` reaches the service hooks, service
 // facts land in the manifest, and a new disk stream uses its `baseStream` of the parent snapshot
 // as delta base while an existing one keeps its own.
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { backupProject } from '../../src/backup/project-backup.js';
-import type { BackupReporter } from '../../src/backup/events.js';
 import type { ServiceModule } from '../../services/module.js';
 import type { DataExportJob, ExportOptions } from '../../services/data-export.js';
-import type { Session } from '../../src/openstack/types.js';
-import type { Repository, SnapshotInfo, SnapshotWriter, WriteStreamOptions } from '../../src/repository/types.js';
+import { MemoryRepo, Recorder, fakeSession } from './backup-helpers.js';
 
-const session = {
-  cloudName: 'c',
-  userId: 'u',
-  roles: ['member'],
-  project: { id: 'p1', name: 'proj', domainId: 'default' },
-  isAdmin: () => false,
-  hasService: (t: string) => t === 'volumev3',
-} as unknown as Session;
-
-class MemoryRepo implements Repository {
-  readonly location = 'memory';
-  readonly canRead = true;
-  snapshots: SnapshotInfo[] = [];
-  docs = new Map<string, unknown>();
-  streamOpts = new Map<string, WriteStreamOptions | undefined>();
-  async startSnapshot(opts: { type: string; tags?: Record<string, string>; parent?: string }): Promise<SnapshotWriter> {
-    const streams: string[] = [];
-    const id = `snap${this.snapshots.length + 1}`;
-    return {
-      id,
-      writeStream: async (name: string, data: Readable, wopts?: WriteStreamOptions) => {
-        this.streamOpts.set(name, wopts);
-        const h = createHash('sha256');
-        let size = 0;
-        for await (const c of data) {
-          h.update(c as Buffer);
-          size += (c as Buffer).length;
-        }
-        streams.push(name);
-        return { name, size, sha256: h.digest('hex') };
-      },
-      writeDocument: async (name: string, doc: unknown) => {
-        this.docs.set(`${id}/${name}`, JSON.parse(JSON.stringify(doc)));
-      },
-      commit: async (tags?: Record<string, string>) => {
-        const info: SnapshotInfo = { id, time: new Date(Date.now() + this.snapshots.length).toISOString(), hostname: 'h', type: opts.type, tags: tags ?? {}, streams, parent: opts.parent, stats: { bytesRead: 0, bytesNew: 0, bytesStored: 0, chunksNew: 0, chunksReused: 0 } };
-        this.snapshots.push(info);
-        return info;
-      },
-      abort: async () => {},
-    };
-  }
-  async listSnapshots() {
-    return this.snapshots;
-  }
-  async getSnapshot(id: string) {
-    return this.snapshots.find((s) => s.id === id)!;
-  }
-  async readStream(): Promise<Readable> {
-    throw new Error('not used');
-  }
-  async readDocument<T>(snapshotId: string, name: string): Promise<T> {
-    return this.docs.get(`${snapshotId}/${name}`) as T;
-  }
-  async close() {}
-}
-
-const reporter: BackupReporter = { begin() {}, bytes() {}, emit() {}, close() {} };
+const session = fakeSession(['volumev3']);
+const reporter = new Recorder();
 
 function volumesModule(seen: Array<ExportOptions | undefined>): ServiceModule {
   return {

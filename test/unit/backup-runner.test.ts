@@ -6,89 +6,14 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { backupProject } from '../../src/backup/project-backup.js';
-import type { BackupEvent, BackupReporter } from '../../src/backup/events.js';
 import { parseExclude } from '../../src/backup/exclude.js';
 import type { BackupManifest } from '../../src/backup/manifest.js';
 import type { ServiceModule } from '../../services/module.js';
 import { ResourceGoneError, type DataExportJob } from '../../services/data-export.js';
 import type { ResourceRecord } from '../../src/model/resource.js';
-import type { Session } from '../../src/openstack/types.js';
-import type { Repository, SnapshotInfo, SnapshotWriter, WriteStreamOptions } from '../../src/repository/types.js';
+import { MemoryRepo, Recorder, fakeSession } from './backup-helpers.js';
 
-const session = {
-  cloudName: 'c',
-  region: 'r',
-  userId: 'u',
-  roles: ['member'],
-  project: { id: 'p1', name: 'proj', domainId: 'default' },
-  isAdmin: () => false,
-  hasService: (t: string) => t === 'compute' || t === 'object-store',
-} as unknown as Session;
-
-class MemoryRepo implements Repository {
-  readonly location = 'memory';
-  readonly canRead = true;
-  snapshots: SnapshotInfo[] = [];
-  docs = new Map<string, unknown>();
-  streamOpts = new Map<string, WriteStreamOptions | undefined>();
-  aborted = 0;
-  async startSnapshot(opts: { type: string; tags?: Record<string, string>; parent?: string }): Promise<SnapshotWriter> {
-    const streams: string[] = [];
-    const id = `snap${this.snapshots.length + 1}`;
-    return {
-      id,
-      writeStream: async (name: string, data: Readable, wopts?: WriteStreamOptions) => {
-        this.streamOpts.set(name, wopts);
-        const h = createHash('sha256');
-        let size = 0;
-        for await (const c of data) {
-          h.update(c as Buffer);
-          size += (c as Buffer).length;
-        }
-        streams.push(name);
-        return { name, size, sha256: h.digest('hex') };
-      },
-      writeDocument: async (name: string, doc: unknown) => {
-        this.docs.set(`${id}/${name}`, JSON.parse(JSON.stringify(doc)));
-      },
-      commit: async (tags?: Record<string, string>) => {
-        expect(this.docs.has(`${id}/manifest`)).toBe(true);
-        const info: SnapshotInfo = { id, time: new Date(Date.now() + this.snapshots.length).toISOString(), hostname: 'h', type: opts.type, tags: tags ?? {}, streams, parent: opts.parent, stats: { bytesRead: 0, bytesNew: 0, bytesStored: 0, chunksNew: 0, chunksReused: 0 } };
-        this.snapshots.push(info);
-        return info;
-      },
-      abort: async () => {
-        this.aborted++;
-      },
-    };
-  }
-  async listSnapshots() {
-    return this.snapshots;
-  }
-  async getSnapshot(id: string) {
-    return this.snapshots.find((s) => s.id === id)!;
-  }
-  async readStream(): Promise<Readable> {
-    throw new Error('not used');
-  }
-  async readDocument<T>(snapshotId: string, name: string): Promise<T> {
-    return this.docs.get(`${snapshotId}/${name}`) as T;
-  }
-  async close() {}
-}
-
-class Recorder implements BackupReporter {
-  events: BackupEvent[] = [];
-  bytesSeen = 0;
-  begin() {}
-  bytes(_k: unknown, _i: unknown, n: number) {
-    this.bytesSeen += n;
-  }
-  emit(e: BackupEvent) {
-    this.events.push(e);
-  }
-  close() {}
-}
+const session = fakeSession(['compute', 'object-store'], { region: 'r' });
 
 function rec(kind: ResourceRecord['kind'], id: string, name: string, fields: Record<string, unknown> = {}): ResourceRecord {
   return { kind, id, name, fields, refs: [], status: 'ok' };
