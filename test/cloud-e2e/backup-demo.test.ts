@@ -7,30 +7,9 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { osJson, permafrost } from './helpers/openstack-cli.js';
-import {
-  ENV,
-  SEED_STATE,
-  backup,
-  backupIdsOf,
-  freshRepository,
-  leftoverTemporaries,
-  restoreFile,
-  seedChecksum,
-  sha256,
-  sha256File,
-  show,
-  swiftAccess,
-  swiftGet,
-  type BackupRun,
-  type ManifestRecord,
-  type ShowJson,
-} from './helpers/backup.js';
+import { DEMO_CLOUD, DEMO_SEEDED, ENV, EXCLUDE_OTHERS, SEED_STATE, backup, backupIdsOf, demoBackup, findOne, leftoverTemporaries, restoreFile, seedChecksum, sha256, sha256File, show, swiftAccess, swiftGet, type BackupRun, type ManifestRecord, type ShowJson } from './helpers/backup.js';
 
-const CLOUD = 'devcloud-demo';
-// Other suites create and delete their own `pf-test-*` servers, volumes, images and containers in
-// the demo project while this one runs; they are left out so the figures and checks concern the
-// seeded project (and the exclusion feature is exercised on the way).
-const EXCLUDE_OTHERS = ['volume', 'volume_snapshot', 'server', 'image', 'container', 'port', 'network', 'security_group'].flatMap((k) => ['--exclude', `${k}:pf-test-*`]);
+const CLOUD = DEMO_CLOUD;
 const LISTED: Array<[string, string[]]> = [
   ['server', ['server', 'list']],
   ['volume', ['volume', 'list']],
@@ -47,11 +26,7 @@ let work: string;
 let first: BackupRun;
 let snap: ShowJson;
 
-function byName(kind: string, name: string): ManifestRecord {
-  const found = snap.resources.filter((r) => r.kind === kind && r.name === name);
-  expect(found, `${kind} ${name} in the snapshot`).toHaveLength(1);
-  return found[0]!;
-}
+const byName = (kind: string, name: string): ManifestRecord => findOne(snap, kind, name);
 
 function stream(record: ManifestRecord, prefix: string): { stream: string; size: number; sha256: string; cloudChecksum?: string } {
   const d = (record.data ?? []).find((x) => x.stream.startsWith(prefix));
@@ -71,12 +46,8 @@ async function listProject(): Promise<Map<string, Map<string, string>>> {
 
 describe('permafrost backup: the seeded demo project as its member', () => {
   beforeAll(async () => {
-    repo = await freshRepository('pf-test-backup-demo');
-    work = path.dirname(repo);
     listedBefore = await listProject();
-    first = await backup(repo, ['--os-cloud', CLOUD, '--tag', 'purpose=e2e', ...EXCLUDE_OTHERS]);
-    if (first.code !== 0) throw new Error(`backup exited ${first.code}: ${first.stderr}\n${JSON.stringify(first.report?.projects[0]?.failures)}`);
-    snap = await show(repo, first.report!.projects[0]!.snapshot!);
+    ({ repo, work, run: first, snap } = await demoBackup('pf-test-backup-demo', ['--tag', 'purpose=e2e']));
   });
 
   afterAll(async () => {
@@ -98,16 +69,7 @@ describe('permafrost backup: the seeded demo project as its member', () => {
   });
 
   it('holds every seeded resource with its fields and references', async () => {
-    const seeded: Array<[string, string]> = [
-      ['project', 'demo'], ['user', 'demo'], ['application_credential', 'demo-appcred'],
-      ['network', 'demo-net'], ['network', 'demo-net2'], ['subnet', 'demo-subnet'], ['subnet', 'demo-subnet-pool'], ['subnet', 'demo-subnet-v6'],
-      ['subnet_pool', 'demo-pool'], ['router', 'demo-router'], ['security_group', 'demo-sg'], ['port', 'demo-port-extra'],
-      ['image', 'demo-image'], ['image', 'demo-image-shared'], ['volume', 'demo-vol-blank'], ['volume', 'demo-vol-from-image'],
-      ['volume_snapshot', 'demo-vol-blank-snap'], ['server', 'demo-server'], ['server', 'demo-server-ud'], ['keypair', 'demo-key'],
-      ['server_group', 'demo-group-aa'], ['flavor', 'm1.demo-private'],
-      ['container', 'demo-container'], ['container', 'demo-public'], ['container', 'demo-segments'], ['container', 'demo-versioned'],
-    ];
-    for (const [kind, name] of seeded) expect(byName(kind, name).status).toBe('ok');
+    for (const [kind, name] of DEMO_SEEDED) expect(byName(kind, name).status).toBe('ok');
 
     // agreement by ID with what the openstack CLI lists for the project: everything that existed
     // before and after the backup (other suites come and go meanwhile) is in the snapshot

@@ -15,38 +15,10 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { osJson, permafrost } from './helpers/openstack-cli.js';
-import {
-  ENV,
-  SEED_STATE,
-  backup,
-  backupIdsOf,
-  freshRepository,
-  leftoverTemporaries,
-  restoreFile,
-  seedChecksum,
-  sha256,
-  sha256File,
-  show,
-  swiftAccess,
-  type BackupRun,
-  type ManifestRecord,
-  type ShowJson,
-} from './helpers/backup.js';
-import http from 'node:http';
+import { DEMO_CLOUD, DEMO_SEEDED, ENV, EXCLUDE_OTHERS, SEED_STATE, backup, backupIdsOf, demoBackup, findOne, leftoverTemporaries, restoreFile, seedChecksum, sha256, sha256File, show, swiftAccess, swiftGetVersion, type BackupRun, type ManifestRecord, type ShowJson } from './helpers/backup.js';
 
-const CLOUD = 'devcloud-demo';
+const CLOUD = DEMO_CLOUD;
 const ADMIN = 'devcloud-admin';
-// other suites' pf-test-* resources come and go in demo meanwhile: left out
-const EXCLUDE_OTHERS = ['volume', 'volume_snapshot', 'server', 'image', 'container', 'port', 'network', 'security_group'].flatMap((k) => ['--exclude', `${k}:pf-test-*`]);
-const SEEDED: Array<[string, string]> = [
-  ['project', 'demo'], ['user', 'demo'], ['application_credential', 'demo-appcred'],
-  ['network', 'demo-net'], ['network', 'demo-net2'], ['subnet', 'demo-subnet'], ['subnet', 'demo-subnet-pool'], ['subnet', 'demo-subnet-v6'],
-  ['subnet_pool', 'demo-pool'], ['router', 'demo-router'], ['security_group', 'demo-sg'], ['port', 'demo-port-extra'],
-  ['image', 'demo-image'], ['image', 'demo-image-shared'], ['volume', 'demo-vol-blank'], ['volume', 'demo-vol-from-image'],
-  ['volume_snapshot', 'demo-vol-blank-snap'], ['server', 'demo-server'], ['server', 'demo-server-ud'], ['keypair', 'demo-key'],
-  ['server_group', 'demo-group-aa'], ['flavor', 'm1.demo-private'],
-  ['container', 'demo-container'], ['container', 'demo-public'], ['container', 'demo-segments'], ['container', 'demo-versioned'],
-];
 
 let repo: string;
 let work: string;
@@ -62,29 +34,8 @@ interface Ref {
   field: string;
 }
 
-function find(s: ShowJson, kind: string, name: string): ManifestRecord {
-  const found = s.resources.filter((r) => r.kind === kind && r.name === name);
-  expect(found, `${kind} ${name} in the snapshot`).toHaveLength(1);
-  return found[0]!;
-}
-
 function refsTo(r: { refs: Ref[] }, kind: string): Ref[] {
   return r.refs.filter((x) => x.kind === kind);
-}
-
-/** Raw GET of one object version as Swift serves it. */
-function swiftGetVersion(access: { token: string; url: string }, container: string, name: string, versionId: string): Promise<Buffer> {
-  const url = `${access.url}/${encodeURIComponent(container)}/${name.split('/').map(encodeURIComponent).join('/')}?version-id=${encodeURIComponent(versionId)}`;
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { headers: { 'X-Auth-Token': access.token } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => (res.statusCode && res.statusCode < 300 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${container}/${name}?version-id=${versionId}: HTTP ${res.statusCode}`))));
-        res.on('error', reject);
-      })
-      .on('error', reject);
-  });
 }
 
 /**
@@ -114,7 +65,7 @@ async function explainExternal(ref: Ref, s: { project: { id: string }; skippedKi
 /** Every reference of the seeded resources (and what they reach) resolves or is explained. */
 async function closureProblems(s: { project: { id: string }; skippedKinds: Array<{ kind: string; reason: string }>; resources: Array<{ kind: string; id: string; name: string; refs: Ref[] }> }): Promise<{ problems: string[]; explained: string[]; checked: number }> {
   const byKey = new Map(s.resources.map((r) => [`${r.kind}/${r.id}`, r]));
-  const seeded = s.resources.filter((r) => SEEDED.some(([k, n]) => r.kind === k && r.name === n));
+  const seeded = s.resources.filter((r) => DEMO_SEEDED.some(([k, n]) => r.kind === k && r.name === n));
   const seededKeys = new Set(seeded.map((r) => `${r.kind}/${r.id}`));
   // and what belongs to them: rules of their security groups, objects of their containers,
   // subnets of their networks, role assignments on the project
@@ -149,11 +100,7 @@ async function closureProblems(s: { project: { id: string }; skippedKinds: Array
 
 describe('permafrost backup: snapshot data, references, object versions, service facts', () => {
   beforeAll(async () => {
-    repo = await freshRepository('pf-test-backup-extras');
-    work = path.dirname(repo);
-    plain = await backup(repo, ['--os-cloud', CLOUD, ...EXCLUDE_OTHERS]);
-    if (plain.code !== 0) throw new Error(`backup exited ${plain.code}: ${plain.stderr}\n${JSON.stringify(plain.report?.projects[0]?.failures)}`);
-    snap = await show(repo, plain.report!.projects[0]!.snapshot!);
+    ({ repo, work, run: plain, snap } = await demoBackup('pf-test-backup-extras'));
   });
 
   afterAll(async () => {
@@ -161,22 +108,22 @@ describe('permafrost backup: snapshot data, references, object versions, service
   });
 
   it('without --snapshot-data, a volume snapshot is metadata only', () => {
-    const s = find(snap, 'volume_snapshot', 'demo-vol-blank-snap');
+    const s = findOne(snap, 'volume_snapshot', 'demo-vol-blank-snap');
     expect(s.status).toBe('ok');
     expect(s.data ?? []).toEqual([]);
-    expect(s.refs.some((r) => r.kind === 'volume' && r.id === find(snap, 'volume', 'demo-vol-blank').id)).toBe(true);
+    expect(s.refs.some((r) => r.kind === 'volume' && r.id === findOne(snap, 'volume', 'demo-vol-blank').id)).toBe(true);
   });
 
   it('servers refer to their volumes, keypair, ports, flavor, image, security groups and server group', async () => {
-    const server = find(snap, 'server', 'demo-server');
+    const server = findOne(snap, 'server', 'demo-server');
     const has = (kind: string, id: string) => server.refs.some((r) => r.kind === kind && r.id === id);
     // attached volume, as the cloud lists it
     const attached = await osJson<{ volumes_attached: Array<{ id: string }> }>(CLOUD, ['server', 'show', 'demo-server']);
     expect(attached.volumes_attached.length).toBeGreaterThan(0);
     for (const v of attached.volumes_attached) expect(has('volume', v.id), `server → volume ${v.id}`).toBe(true);
-    expect(has('volume', find(snap, 'volume', 'demo-vol-blank').id)).toBe(true);
+    expect(has('volume', findOne(snap, 'volume', 'demo-vol-blank').id)).toBe(true);
     // keypair: the reference is the keypair record's ID
-    const key = find(snap, 'keypair', 'demo-key');
+    const key = findOne(snap, 'keypair', 'demo-key');
     expect(refsTo(server, 'keypair').map((r) => r.id)).toEqual([key.id]);
     // every port of the server, and they are in the snapshot
     const ports = await osJson(CLOUD, ['port', 'list', '--server', server.id]);
@@ -185,12 +132,12 @@ describe('permafrost backup: snapshot data, references, object versions, service
       expect(has('port', String(p.ID)), `server → port ${String(p.ID)}`).toBe(true);
       expect(snap.resources.some((r) => r.kind === 'port' && r.id === p.ID)).toBe(true);
     }
-    expect(has('flavor', find(snap, 'flavor', 'm1.tiny').id)).toBe(true);
-    expect(has('image', find(snap, 'image', 'demo-image').id)).toBe(true);
-    expect(has('security_group', find(snap, 'security_group', 'demo-sg').id)).toBe(true);
-    const ud = find(snap, 'server', 'demo-server-ud');
-    expect(ud.refs.some((r) => r.kind === 'server_group' && r.id === find(snap, 'server_group', 'demo-group-aa').id)).toBe(true);
-    expect(ud.refs.some((r) => r.kind === 'security_group' && r.id === find(snap, 'security_group', 'demo-sg').id)).toBe(true);
+    expect(has('flavor', findOne(snap, 'flavor', 'm1.tiny').id)).toBe(true);
+    expect(has('image', findOne(snap, 'image', 'demo-image').id)).toBe(true);
+    expect(has('security_group', findOne(snap, 'security_group', 'demo-sg').id)).toBe(true);
+    const ud = findOne(snap, 'server', 'demo-server-ud');
+    expect(ud.refs.some((r) => r.kind === 'server_group' && r.id === findOne(snap, 'server_group', 'demo-group-aa').id)).toBe(true);
+    expect(ud.refs.some((r) => r.kind === 'security_group' && r.id === findOne(snap, 'security_group', 'demo-sg').id)).toBe(true);
   });
 
   it('every reference of the seeded resources resolves in the snapshot or is explained (member)', async () => {
@@ -219,20 +166,20 @@ describe('permafrost backup: snapshot data, references, object versions, service
   });
 
   it('records the fields a restore needs: server state, lock, config drive; volume attachments; image members', () => {
-    const server = find(snap, 'server', 'demo-server');
+    const server = findOne(snap, 'server', 'demo-server');
     expect(server.fields).toHaveProperty('OS-EXT-STS:vm_state');
     expect(server.fields).toHaveProperty('config_drive');
     expect(server.fields).toHaveProperty('locked');
     expect(server.fields.status).toBe('ACTIVE');
     expect(String((server.fields.rootDiskData as { quiesce?: string } | undefined)?.quiesce ?? '')).toMatch(/requested|crash-consistent/);
-    const vol = find(snap, 'volume', 'demo-vol-blank');
+    const vol = findOne(snap, 'volume', 'demo-vol-blank');
     expect((vol.fields.attachments as Array<{ server_id: string }>).map((a) => a.server_id)).toContain(server.id);
-    expect(find(snap, 'volume', 'demo-vol-from-image').fields.volume_image_metadata).toMatchObject({ image_name: 'demo-image' });
-    const shared = find(snap, 'image', 'demo-image-shared');
+    expect(findOne(snap, 'volume', 'demo-vol-from-image').fields.volume_image_metadata).toMatchObject({ image_name: 'demo-image' });
+    const shared = findOne(snap, 'image', 'demo-image-shared');
     expect((shared.fields.members as unknown[]).length).toBeGreaterThan(0);
-    const container = find(snap, 'container', 'demo-public');
+    const container = findOne(snap, 'container', 'demo-public');
     expect(container.fields.read).toContain('.r:*');
-    const versioned = find(snap, 'container', 'demo-versioned');
+    const versioned = findOne(snap, 'container', 'demo-versioned');
     expect(versioned.fields).toMatchObject({ versionsEnabled: true, quotaBytes: 104857600, quotaCount: 1000 });
     const report = snap.resources.find((r) => r.kind === 'object' && r.name === 'report.csv.gz')!;
     expect(report.fields).toMatchObject({ deleteAt: 4102444800, contentEncoding: 'gzip' });
@@ -254,7 +201,7 @@ describe('permafrost backup: snapshot data, references, object versions, service
   });
 
   it('exports the older versions of a versioned container, oldest first, byte-identical', async () => {
-    const versioned = find(snap, 'container', 'demo-versioned');
+    const versioned = findOne(snap, 'container', 'demo-versioned');
     const versions = versioned.fields.objectVersions as Array<{ name: string; version_id: string; is_latest: boolean; deleteMarker: boolean; stream?: string; sha256?: string; current?: boolean }>;
     const doc = versions.filter((v) => v.name === 'doc.txt');
     expect(doc.length).toBeGreaterThanOrEqual(2);
@@ -273,7 +220,7 @@ describe('permafrost backup: snapshot data, references, object versions, service
     expect((await readFile(file, 'utf8'))).toBe('version 1\n');
     await rm(file);
     // the current version is the object itself
-    const current = find(snap, 'object', 'doc.txt');
+    const current = findOne(snap, 'object', 'doc.txt');
     const currentFile = path.join(work, 'current.bin');
     await restoreFile(repo, snap.snapshot.id, `object/demo-versioned/doc.txt`, currentFile);
     expect(await readFile(currentFile, 'utf8')).toBe('version 2\n');
@@ -289,7 +236,7 @@ describe('permafrost backup: snapshot data, references, object versions, service
     });
 
     it("holds the snapshot's data, read back with restore-file volume_snapshot/<id>", async () => {
-      const s = find(snapWithData, 'volume_snapshot', 'demo-vol-blank-snap');
+      const s = findOne(snapWithData, 'volume_snapshot', 'demo-vol-blank-snap');
       expect(s.status).toBe('ok');
       const d = (s.data ?? [])[0]!;
       expect(d.stream).toBe(`volume_snapshot/${s.id}`);
