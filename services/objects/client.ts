@@ -41,18 +41,10 @@ export interface ContainerInfo {
   quotaCount?: number;
 }
 
-export interface ContainerSettings {
-  metadata?: Record<string, string>;
-  removeMetadata?: string[];
-  read?: string;
-  write?: string;
-  storagePolicy?: string;
-  versionsLocation?: string;
-  historyLocation?: string;
-  versionsEnabled?: boolean;
-  quotaBytes?: number;
-  quotaCount?: number;
-}
+/** What a container PUT/POST sets: its settable fields, metadata, and metadata keys to remove. */
+export type ContainerSettings = Partial<Pick<ContainerInfo, SettableContainerField | 'metadata'>> & { removeMetadata?: string[] };
+
+type SettableContainerField = 'read' | 'write' | 'storagePolicy' | 'versionsLocation' | 'historyLocation' | 'versionsEnabled' | 'quotaBytes' | 'quotaCount';
 
 export interface ObjectListing {
   name: string;
@@ -273,6 +265,13 @@ export class ObjectClient {
   }
 }
 
+/** `set(key, value)`: assigns a field of `info` only when the header was there. */
+function setter<T extends object>(info: T): <K extends keyof T>(key: K, value: T[K] | undefined) => void {
+  return (key, value) => {
+    if (value !== undefined) info[key] = value;
+  };
+}
+
 export function parseContainerHeaders(name: string, h: HeaderBag): ContainerInfo {
   const metadata = metadataFrom(h, 'container');
   const info: ContainerInfo = {
@@ -281,9 +280,7 @@ export function parseContainerHeaders(name: string, h: HeaderBag): ContainerInfo
     bytesUsed: numberHeader(h, 'x-container-bytes-used') ?? 0,
     metadata,
   };
-  const set = <K extends keyof ContainerInfo>(key: K, value: ContainerInfo[K] | undefined) => {
-    if (value !== undefined) info[key] = value;
-  };
+  const set = setter(info);
   set('read', header(h, 'x-container-read'));
   set('write', header(h, 'x-container-write'));
   set('storagePolicy', header(h, 'x-storage-policy'));
@@ -305,9 +302,7 @@ export function parseObjectHeaders(container: string, name: string, h: HeaderBag
     metadata: metadataFrom(h, 'object'),
     staticLargeObject: (header(h, 'x-static-large-object') ?? '').toLowerCase() === 'true',
   };
-  const set = <K extends keyof ObjectInfo>(key: K, value: ObjectInfo[K] | undefined) => {
-    if (value !== undefined) info[key] = value;
-  };
+  const set = setter(info);
   set('contentType', header(h, 'content-type'));
   set('etag', header(h, 'etag')?.replace(/"/g, ''));
   set('lastModified', header(h, 'last-modified'));
@@ -319,29 +314,47 @@ export function parseObjectHeaders(container: string, name: string, h: HeaderBag
   return info;
 }
 
+/** Optional request headers: field of the settings → header name, and how its value is written. */
+type HeaderSpec<T> = Array<[keyof T, string, (value: never) => string]>;
+const text = (v: string): string => encodeHeaderValue(v);
+const plain = (v: string | number | boolean): string => String(v);
+
+/** Adds a header for every field of `source` that is set, in the order of `specs`. */
+function optionalHeaders<T extends object>(out: Record<string, string>, source: T, specs: HeaderSpec<T>): Record<string, string> {
+  for (const [field, name, write] of specs) {
+    const value = source[field];
+    if (value !== undefined) out[name] = (write as (v: unknown) => string)(value);
+  }
+  return out;
+}
+
+const CONTAINER_HEADERS: HeaderSpec<ContainerSettings> = [
+  ['read', 'X-Container-Read', text],
+  ['write', 'X-Container-Write', text],
+  ['storagePolicy', 'X-Storage-Policy', plain],
+  ['versionsLocation', 'X-Versions-Location', text],
+  ['historyLocation', 'X-History-Location', text],
+  ['versionsEnabled', 'X-Versions-Enabled', plain],
+];
+
+const OBJECT_HEADERS: HeaderSpec<PutObjectOptions> = [
+  ['contentType', 'Content-Type', plain],
+  ['contentEncoding', 'Content-Encoding', plain],
+  ['contentDisposition', 'Content-Disposition', text],
+  ['contentLength', 'Content-Length', plain],
+  ['etag', 'ETag', plain],
+  ['deleteAt', 'X-Delete-At', plain],
+  ['deleteAfter', 'X-Delete-After', plain],
+  ['objectManifest', 'X-Object-Manifest', text],
+];
+
 function containerHeaders(s: ContainerSettings): Record<string, string> {
   const metadata = { ...(s.metadata ?? {}) };
   if (s.quotaBytes !== undefined) metadata['Quota-Bytes'] = String(s.quotaBytes);
   if (s.quotaCount !== undefined) metadata['Quota-Count'] = String(s.quotaCount);
-  const out = metadataHeaders('container', metadata, s.removeMetadata);
-  if (s.read !== undefined) out['X-Container-Read'] = encodeHeaderValue(s.read);
-  if (s.write !== undefined) out['X-Container-Write'] = encodeHeaderValue(s.write);
-  if (s.storagePolicy !== undefined) out['X-Storage-Policy'] = s.storagePolicy;
-  if (s.versionsLocation !== undefined) out['X-Versions-Location'] = encodeHeaderValue(s.versionsLocation);
-  if (s.historyLocation !== undefined) out['X-History-Location'] = encodeHeaderValue(s.historyLocation);
-  if (s.versionsEnabled !== undefined) out['X-Versions-Enabled'] = String(s.versionsEnabled);
-  return out;
+  return optionalHeaders(metadataHeaders('container', metadata, s.removeMetadata), s, CONTAINER_HEADERS);
 }
 
 function objectHeaders(o: PutObjectOptions): Record<string, string> {
-  const out = metadataHeaders('object', o.metadata);
-  if (o.contentType !== undefined) out['Content-Type'] = o.contentType;
-  if (o.contentEncoding !== undefined) out['Content-Encoding'] = o.contentEncoding;
-  if (o.contentDisposition !== undefined) out['Content-Disposition'] = encodeHeaderValue(o.contentDisposition);
-  if (o.contentLength !== undefined) out['Content-Length'] = String(o.contentLength);
-  if (o.etag !== undefined) out['ETag'] = o.etag;
-  if (o.deleteAt !== undefined) out['X-Delete-At'] = String(o.deleteAt);
-  if (o.deleteAfter !== undefined) out['X-Delete-After'] = String(o.deleteAfter);
-  if (o.objectManifest !== undefined) out['X-Object-Manifest'] = encodeHeaderValue(o.objectManifest);
-  return out;
+  return optionalHeaders(metadataHeaders('object', o.metadata), o, OBJECT_HEADERS);
 }
