@@ -27,19 +27,25 @@ export type SealHeldTask = {
  * with chunk ID ‖ truncated block digests (fixed scheme); `ring-seal` writes the sealed blob over the
  * region (from its start) and replies with its length as a u32.
  */
-export type RingDigestTask = { op: 'ring-digest'; seq: number; ring: SharedArrayBuffer; off: number; len: number; scheme: 'fixed' | 'plain'; idKey: Uint8Array };
+export type RingDigestTask = { op: 'ring-digest'; seq: number; ring: number; off: number; len: number; scheme: 'fixed' | 'plain'; idKey: number };
 export type RingSealTask = {
   op: 'ring-seal';
   seq: number;
-  ring: SharedArrayBuffer;
+  ring: number;
   off: number;
   len: number;
-  key: Uint8Array;
+  key: number;
   aad: Uint8Array;
   level: number;
   delta?: { base: Uint8Array; changed: number[]; blockSize: number };
 };
 export type PoolTask = SealTask | OpenTask | DigestTask | SealHeldTask | RingDigestTask | RingSealTask;
+/**
+ * Rings and keys are sent to each worker once (see WorkerPool.ring()/keyRef()), and ring tasks
+ * name them by number: a task message is then a few numbers, not a SharedArrayBuffer and two keys
+ * to serialise per chunk.
+ */
+export type AttachMessage = { op: 'attach-ring'; id: number; sab: SharedArrayBuffer } | { op: 'attach-key'; id: number; key: Uint8Array };
 export type DropMessage = { op: 'drop'; hold: number };
 export type PoolReply = { seq: number; ok: true; data: Uint8Array } | { seq: number; ok: false; integrity: boolean; message: string };
 
@@ -47,6 +53,19 @@ const asBuf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.b
 const held = new Map<number, Buffer>();
 const gcHint = new GcHint(8, 'minor');
 const scratch = new SealScratch();
+const rings = new Map<number, SharedArrayBuffer>();
+const keys = new Map<number, Buffer>();
+
+function ringOf(id: number): SharedArrayBuffer {
+  const sab = rings.get(id);
+  if (!sab) throw new Error(`ring ${id} is not attached to this worker`);
+  return sab;
+}
+function keyOf(id: number): Buffer {
+  const key = keys.get(id);
+  if (!key) throw new Error(`key ${id} is not attached to this worker`);
+  return key;
+}
 
 function handle(task: PoolTask): Buffer {
   switch (task.op) {
@@ -69,16 +88,17 @@ function handle(task: PoolTask): Buffer {
       return sealBlob(asBuf(task.key), asBuf(task.aad), payload, task.level);
     }
     case 'ring-digest': {
-      const chunk = Buffer.from(task.ring, task.off, task.len);
-      if (task.scheme === 'plain') return plainChunkId(asBuf(task.idKey), chunk);
+      const chunk = Buffer.from(ringOf(task.ring), task.off, task.len);
+      const idKey = keyOf(task.idKey);
+      if (task.scheme === 'plain') return plainChunkId(idKey, chunk);
       const { digests } = blockDigests(chunk);
-      return Buffer.concat([fixedChunkId(asBuf(task.idKey), chunk.length, digests), truncateDigests(digests)]);
+      return Buffer.concat([fixedChunkId(idKey, chunk.length, digests), truncateDigests(digests)]);
     }
     case 'ring-seal': {
-      const region = Buffer.from(task.ring, task.off, task.len + SEAL_SLACK);
+      const region = Buffer.from(ringOf(task.ring), task.off, task.len + SEAL_SLACK);
       const chunk = region.subarray(0, task.len);
       const payload = task.delta ? encodeDelta(asBuf(task.delta.base), chunk, task.delta.changed, task.delta.blockSize) : chunk;
-      const n = sealBlobInto(scratch, asBuf(task.key), asBuf(task.aad), payload, task.level, region, 0);
+      const n = sealBlobInto(scratch, keyOf(task.key), asBuf(task.aad), payload, task.level, region, 0);
       const reply = Buffer.alloc(4);
       reply.writeUInt32LE(n);
       return reply;
@@ -86,7 +106,17 @@ function handle(task: PoolTask): Buffer {
   }
 }
 
-parentPort?.on('message', (msg: PoolTask | DropMessage) => {
+parentPort?.on('message', (msg: PoolTask | DropMessage | AttachMessage) => {
+  if (msg.op === 'attach-ring') {
+    // One ring per pool: a new ring replaces the old one (which is then garbage here too).
+    rings.clear();
+    rings.set(msg.id, msg.sab);
+    return;
+  }
+  if (msg.op === 'attach-key') {
+    keys.set(msg.id, Buffer.from(msg.key));
+    return;
+  }
   gcHint.tick();
   if (msg.op === 'drop') {
     held.delete(msg.hold);

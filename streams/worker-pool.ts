@@ -9,21 +9,154 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BlobIntegrityError } from './blob-crypto.js';
 import { ByteRing } from './byte-ring.js';
-import type { DropMessage, PoolReply, PoolTask } from './seal-worker.js';
+import type { HashReply, HashTask } from './stream-hash-worker.js';
+import type { AttachMessage, DropMessage, PoolReply, PoolTask } from './seal-worker.js';
 
 type Pending = { resolve: (b: Buffer) => void; reject: (e: Error) => void; worker: number };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-function spawnWorker(): Worker {
-  const js = new URL('./seal-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js);
+/**
+ * Young generation of a worker's heap: the workers allocate only small, short-lived objects (chunk
+ * data lives in the shared ring and in native buffers), so a few MiB of semi-space are plenty and
+ * keep each worker's resident memory small.
+ */
+const WORKER_YOUNG_GEN_MB = 4;
+
+function spawnWorker(name = 'seal-worker'): Worker {
+  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GEN_MB };
+  const js = new URL(`./${name}.js`, import.meta.url);
+  if (existsSync(fileURLToPath(js))) return new Worker(js, { resourceLimits });
   // Running from the TypeScript sources (tests through vitest/tsx): a tiny bootstrap registers
   // tsx's loader inside the worker, then loads the TypeScript worker module.
-  const ts = new URL('./seal-worker.ts', import.meta.url).href;
+  const ts = new URL(`./${name}.ts`, import.meta.url).href;
   const tsxRoot = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
   const api = pathToFileURL(path.join(tsxRoot, 'dist/esm/api/index.mjs')).href;
   const bootstrap = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { eval: true, resourceLimits });
+}
+
+type Waiter = { resolve: (v: void) => void; reject: (e: Error) => void };
+
+/**
+ * Whole-stream SHA-256 computed by the pool's hash worker from regions of the shared ring, in the
+ * order update() is called. A region must stay untouched (not freed, not sealed over) until the
+ * promise of its update() resolves.
+ */
+export class StreamHash {
+  /** @internal acknowledgements still expected, oldest first. */
+  readonly acks: Waiter[] = [];
+  /** @internal */
+  final: { resolve: (hex: string) => void; reject: (e: Error) => void } | undefined;
+  private ended = false;
+  /** @internal */
+  aborted = false;
+
+  constructor(
+    private readonly owner: HashHost,
+    readonly id: number,
+  ) {}
+
+  update(off: number, len: number): Promise<void> {
+    if (this.ended) return Promise.reject(new Error('stream hash already ended'));
+    const p = new Promise<void>((resolve, reject) => this.acks.push({ resolve, reject }));
+    this.owner.send({ op: 'update', stream: this.id, off, len });
+    return p;
+  }
+
+  digest(): Promise<string> {
+    this.ended = true;
+    const p = new Promise<string>((resolve, reject) => (this.final = { resolve, reject }));
+    this.owner.send({ op: 'end', stream: this.id });
+    return p;
+  }
+
+  /** Forgets the stream (after a failure); pending acknowledgements still arrive. */
+  abort(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.aborted = true;
+    this.owner.send({ op: 'abort', stream: this.id });
+    this.owner.forget(this.id);
+  }
+}
+
+/** The hash worker (started at first use) and its streams. */
+class HashHost {
+  private worker: Worker | undefined;
+  private readonly streams = new Map<number, StreamHash>();
+  private outstanding = 0;
+  private nextId = 0;
+  private failure: Error | undefined;
+  private ringSab: SharedArrayBuffer | undefined;
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const w = spawnWorker('stream-hash-worker');
+    w.on('message', (reply: HashReply) => this.onReply(reply));
+    w.on('error', (err) => this.fail(err));
+    w.unref();
+    if (this.ringSab) w.postMessage({ op: 'attach-ring', sab: this.ringSab } satisfies HashTask);
+    this.worker = w;
+    return w;
+  }
+
+  attachRing(sab: SharedArrayBuffer): void {
+    this.ringSab = sab;
+    this.worker?.postMessage({ op: 'attach-ring', sab } satisfies HashTask);
+  }
+
+  open(): StreamHash {
+    if (this.failure) throw this.failure;
+    const h = new StreamHash(this, ++this.nextId);
+    this.streams.set(h.id, h);
+    this.send({ op: 'begin', stream: h.id });
+    return h;
+  }
+
+  send(task: HashTask): void {
+    const w = this.start();
+    if (task.op === 'update' || task.op === 'end') {
+      if (this.outstanding++ === 0) w.ref();
+    }
+    w.postMessage(task);
+  }
+
+  forget(id: number): void {
+    // Keep routing acknowledgements already owed to it; drop it once they are in.
+    const h = this.streams.get(id);
+    if (h && h.acks.length === 0 && !h.final) this.streams.delete(id);
+  }
+
+  private onReply(reply: HashReply): void {
+    if (--this.outstanding === 0) this.worker?.unref();
+    const h = this.streams.get(reply.stream);
+    if (!h) return;
+    if (reply.digest !== undefined || (reply.error && h.acks.length === 0)) {
+      const f = h.final;
+      h.final = undefined;
+      this.streams.delete(h.id);
+      if (reply.digest !== undefined) f?.resolve(reply.digest);
+      else f?.reject(new Error(reply.error));
+      return;
+    }
+    const a = h.acks.shift();
+    if (h.aborted && h.acks.length === 0) this.streams.delete(h.id);
+    if (reply.error) a?.reject(new Error(reply.error));
+    else a?.resolve();
+  }
+
+  private fail(err: Error): void {
+    this.failure = err;
+    for (const h of this.streams.values()) {
+      for (const a of h.acks.splice(0)) a.reject(err);
+      h.final?.reject(err);
+    }
+    this.streams.clear();
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.terminate();
+  }
 }
 
 export class WorkerPool {
@@ -34,6 +167,9 @@ export class WorkerPool {
   private seq = 0;
   private closed = false;
   private ringInstance: ByteRing | undefined;
+  private ringId = 0;
+  private readonly keyIds = new Map<string, number>();
+  private readonly hashHost = new HashHost();
   private failure: Error | undefined;
 
   constructor(
@@ -75,9 +211,39 @@ export class WorkerPool {
    */
   ring(capacity: number): ByteRing {
     if (!this.ringInstance || (this.ringInstance.capacity < capacity && this.ringInstance.liveRegions === 0)) {
-      this.ringInstance = new ByteRing(Math.max(capacity, this.ringInstance?.capacity ?? 0));
+      const ring = new ByteRing(Math.max(capacity, this.ringInstance?.capacity ?? 0));
+      this.ringInstance = ring;
+      this.ringId++;
+      this.broadcast({ op: 'attach-ring', id: this.ringId, sab: ring.sab });
+      this.hashHost.attachRing(ring.sab);
     }
     return this.ringInstance;
+  }
+
+  /** Number that names the current ring in ring tasks. */
+  get currentRingId(): number {
+    return this.ringId;
+  }
+
+  /** Number that names `key` in ring tasks; the key is sent to every worker at first use. */
+  keyRef(key: Uint8Array): number {
+    const hex = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex');
+    let id = this.keyIds.get(hex);
+    if (id === undefined) {
+      id = this.keyIds.size + 1;
+      this.keyIds.set(hex, id);
+      this.broadcast({ op: 'attach-key', id, key: new Uint8Array(key) });
+    }
+    return id;
+  }
+
+  /** A whole-stream SHA-256 over regions of the current ring, computed by the hash worker. */
+  streamHash(): StreamHash {
+    return this.hashHost.open();
+  }
+
+  private broadcast(msg: AttachMessage): void {
+    for (const w of this.workers) w.postMessage(msg);
   }
 
   /** Waits until a slot is free; call before producing the next chunk to keep memory bounded. */
@@ -124,6 +290,6 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all([...this.workers.map((w) => w.terminate()), this.hashHost.close()]);
   }
 }

@@ -6,7 +6,6 @@
 // ring; the workers hash it there and seal it over itself; the pack writer copies the sealed blob
 // out and the region is reused. Nothing chunk-sized is allocated per chunk on any thread, so memory
 // is the ring plus the pack writer's two buffers whatever the input size.
-import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { SEAL_SLACK } from '../../streams/byte-ring.js';
 import { CdcChunker } from '../../streams/cdc-chunker.js';
@@ -83,7 +82,6 @@ export async function writeStreamData(
   parent: ParentMap | undefined,
 ): Promise<WrittenStream> {
   const { config, index, pool, packer, stats } = ctx;
-  const sha = crypto.createHash('sha256');
   const maps: string[] = [];
   let segment: MapEntry[] = [];
   let size = 0;
@@ -91,7 +89,9 @@ export async function writeStreamData(
   const maxChunk = chunker === 'fixed' ? config.fixedChunkSize : config.cdc.maxSize;
   const ring = pool.ring(Math.max(RING_MIN_BYTES, 4 * (maxChunk + SEAL_SLACK)));
   // Chunks hashed by the workers, processed strictly in stream order (map order, parent cursor).
-  type Queued = { index: number; length: number; off?: number; digest?: Promise<Buffer> };
+  // `hashed`: the whole-stream SHA-256 (hash worker) is done with the region, which may then be
+  // freed or sealed over.
+  type Queued = { index: number; length: number; off?: number; digest?: Promise<Buffer>; hashed?: Promise<void> };
   const queue: Queued[] = [];
   const window = pool.size * 3;
   const seals = new Set<Promise<void>>();
@@ -99,8 +99,19 @@ export async function writeStreamData(
   const scheme: IdScheme = chunker === 'fixed' ? 'fixed' : 'plain';
   // Keys as standalone 32-byte arrays: a Buffer cut from Node's shared pool would be cloned into
   // every worker message together with its whole 8 KiB slab.
-  const idKey = new Uint8Array(ctx.idKey);
-  const dek = new Uint8Array(ctx.dek);
+  // Rings and keys are named by number in ring tasks (sent to the workers once).
+  const idKey = pool.keyRef(ctx.idKey);
+  const dek = pool.keyRef(ctx.dek);
+  const ringId = pool.currentRingId;
+  const sha = pool.streamHash();
+  /** Frees a region once the stream hash has read it. */
+  const release = (off: number, hashed: Promise<void> | undefined): void | Promise<void> => {
+    if (!hashed) return ring.free(off);
+    return hashed.then(
+      () => ring.free(off),
+      () => ring.free(off),
+    );
+  };
 
   const track = (p: Promise<void>): void => {
     const tracked: Promise<void> = p
@@ -131,11 +142,11 @@ export async function writeStreamData(
   };
 
   /** Seals the chunk in ring region `off` in place, then copies it into the pack and frees the region. */
-  const seal = (off: number, length: number, id: string, idBuf: Buffer, type: BlobType, extra: { base?: string; depth?: number }, delta?: { base: Uint8Array; changed: number[]; blockSize: number }): void => {
+  const seal = (off: number, length: number, hashed: Promise<void>, id: string, idBuf: Buffer, type: BlobType, extra: { base?: string; depth?: number }, delta?: { base: Uint8Array; changed: number[]; blockSize: number }): void => {
     let freed = false;
     track(
-      pool
-        .run({ op: 'ring-seal', ring: ring.sab, off, len: length, key: dek, aad: new Uint8Array(idBuf), level: config.compressionLevel, delta })
+      hashed
+        .then(() => pool.run({ op: 'ring-seal', ring: ringId, off, len: length, key: dek, aad: new Uint8Array(idBuf), level: config.compressionLevel, delta }))
         .then(async (reply) => {
           const n = reply.readUInt32LE(0);
           // add() has copied the blob once it resolves: the region is free again.
@@ -156,6 +167,7 @@ export async function writeStreamData(
     const q = queue.shift()!;
     if (q.off === undefined || !q.digest) {
       segment.push({ length: q.length });
+      if (q.off !== undefined) await release(q.off, q.hashed);
     } else {
       const off = q.off;
       let sealing = false;
@@ -195,10 +207,10 @@ export async function writeStreamData(
             throw err;
           }
           sealing = true;
-          seal(off, q.length, id, idBuf, type, extra, delta);
+          seal(off, q.length, q.hashed!, id, idBuf, type, extra, delta);
         }
       } finally {
-        if (!sealing) ring.free(off);
+        if (!sealing) await release(off, q.hashed);
       }
     }
     if (segment.length >= SEGMENT_ENTRIES) await flushSegment();
@@ -219,17 +231,15 @@ export async function writeStreamData(
   /** Takes the chunk in region `off` into the pipeline (the region now belongs to the queue). */
   const consume = async (off: number, len: number): Promise<void> => {
     const view = ring.view(off, len);
-    sha.update(view);
+    const hashed = sha.update(off, len);
+    hashed.catch(() => undefined); // surfaced when processed
     size += len;
     stats.bytesRead += len;
     ctx.onBytes?.(len);
-    const item: Queued = { index: chunkIndex++, length: len };
-    // Zero runs are recorded by length only: no hash, no storage, a hole on restore.
-    if (isAllZero(view)) {
-      ring.free(off);
-    } else {
-      item.off = off;
-      item.digest = pool.run({ op: 'ring-digest', ring: ring.sab, off, len, scheme, idKey });
+    const item: Queued = { index: chunkIndex++, length: len, off, hashed };
+    // Zero runs are recorded by length only: no chunk hash, no storage, a hole on restore.
+    if (!isAllZero(view)) {
+      item.digest = pool.run({ op: 'ring-digest', ring: ringId, off, len, scheme, idKey });
       item.digest.catch(() => undefined); // surfaced when processed
     }
     queue.push(item);
@@ -282,13 +292,14 @@ export async function writeStreamData(
   } catch (err) {
     // Free the regions of chunks still queued, once their workers are done with them.
     const left = queue.splice(0);
-    await Promise.allSettled(left.map((q) => q.digest));
+    await Promise.allSettled(left.flatMap((q) => [q.digest, q.hashed]));
     for (const q of left) if (q.off !== undefined) ring.free(q.off);
     await Promise.allSettled([...seals]);
+    sha.abort();
     throw err;
   } finally {
     await source.close().catch(() => undefined);
   }
   if (failure) throw failure;
-  return { size, sha256: sha.digest('hex'), maps, chunker };
+  return { size, sha256: await sha.digest(), maps, chunker };
 }
