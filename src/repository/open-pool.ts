@@ -24,15 +24,18 @@ export class OpenError extends Error {
   }
 }
 
-function spawnWorker(): Worker {
-  const js = new URL('../../streams/open-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js);
-  // Running from the TypeScript sources (vitest/tsx): register tsx's loader inside the worker first.
-  const ts = new URL('../../streams/open-worker.ts', import.meta.url).href;
+/**
+ * Starts the worker thread `streams/<name>.js` (or, running from the TypeScript sources under
+ * vitest/tsx, `streams/<name>.ts` with tsx's loader registered inside the worker first).
+ */
+export function spawnStreamWorker(name: string, options: { workerData?: unknown } = {}): Worker {
+  const js = new URL(`../../streams/${name}.js`, import.meta.url);
+  if (existsSync(fileURLToPath(js))) return new Worker(js, options);
+  const ts = new URL(`../../streams/${name}.ts`, import.meta.url).href;
   const tsxRoot = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
   const api = pathToFileURL(path.join(tsxRoot, 'dist/esm/api/index.mjs')).href;
   const bootstrap = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { ...options, eval: true });
 }
 
 type Pending = { resolve: (b: Buffer[]) => void; reject: (e: Error) => void; worker: number; bytes: number; blobs: OpenBlobSpec[] };
@@ -53,7 +56,7 @@ export class OpenPool {
     readonly size = Math.max(1, Math.min(os.availableParallelism(), 4)),
   ) {
     for (let i = 0; i < size; i++) {
-      const w = spawnWorker();
+      const w = spawnStreamWorker('open-worker');
       if (arena) w.postMessage({ init: arena.sab });
       w.on('message', (reply: OpenRangeReply) => this.onReply(reply));
       w.on('error', (err) => this.fail(err));

@@ -6,12 +6,15 @@
 import type { Command } from 'commander';
 import crypto from 'node:crypto';
 import { once } from 'node:events';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import type { Worker } from 'node:worker_threads';
 import { ThroughputMeter, progressMode } from '../../../streams/throughput-meter.js';
+import { CTL_FINAL, CTL_PREFIX, CTL_SEQ, CTL_SLOTS, type RestoreHashReply, type RestoreHashTask } from '../../../streams/restore-hash-worker.js';
 import { BLOCK_SIZE } from '../../../streams/keyed-hash.js';
-import { isAllZero, zeroBytes } from '../../../streams/zero-detect.js';
+import { isAllZero } from '../../../streams/zero-detect.js';
 import { ExitCode, PermafrostError, UsageError } from '../../errors.js';
-import type { ChunkReader, Extent } from '../../repository/chunk-reader.js';
+import { prestartReadPool, type ChunkReader, type Extent } from '../../repository/chunk-reader.js';
+import { spawnStreamWorker } from '../../repository/open-pool.js';
 import { restoreStream, streamExtents } from '../../repository/stream-reader.js';
 import { addRepoOptions, formatBytes, printJson, withRepo, type RepoCliOptions } from '../repo-access.js';
 
@@ -38,62 +41,71 @@ function dataRuns(buf: Buffer): [number, number][] {
   return runs;
 }
 
-function hashZeros(sha: crypto.Hash, length: number): void {
-  for (let left = length; left > 0; left -= 1 << 20) sha.update(zeroBytes(Math.min(left, 1 << 20)));
-}
-
 /**
- * Hashes a file from its start up to a growing limit, reading it back behind the writes (from the
- * page cache), so chunks written out of order never wait in memory for their turn to be hashed.
+ * Hashes a file from its start up to a growing limit in a worker thread
+ * (streams/restore-hash-worker.ts), reading it back behind the writes (from the page cache):
+ * chunks written out of order never wait in memory for their turn to be hashed, and the main
+ * thread only publishes the limit. The worker is started early (its start-up overlaps with the
+ * key derivation) and given the file later.
  */
 class TrailingHash {
-  private readonly buf = Buffer.allocUnsafe(4 << 20);
-  private hashed = 0;
-  private limit = 0;
-  private running: Promise<void> | undefined;
-  private failure: unknown;
+  private readonly ctl = new BigInt64Array(new SharedArrayBuffer(CTL_SLOTS * 8));
+  private readonly worker: Worker;
+  private readonly result: Promise<RestoreHashReply>;
 
-  constructor(
-    private readonly fh: FileHandle,
-    private readonly sha: crypto.Hash,
-  ) {}
+  constructor() {
+    Atomics.store(this.ctl, CTL_FINAL, -1n);
+    this.worker = spawnStreamWorker('restore-hash-worker');
+    this.worker.unref();
+    this.result = new Promise<RestoreHashReply>((resolve, reject) => {
+      this.worker.once('message', resolve);
+      this.worker.once('error', reject);
+      this.worker.once('exit', (code) => reject(new Error(`the hash worker stopped (exit code ${code})`)));
+    });
+    this.result.catch(() => undefined);
+  }
+
+  /** Starts hashing `file` (call once, after it was created). */
+  start(file: string): void {
+    const task: RestoreHashTask = { restoreHash: true, path: file, control: this.ctl.buffer as SharedArrayBuffer };
+    this.worker.ref();
+    this.worker.postMessage(task);
+  }
+
+  private publish(slot: number, value: number): void {
+    Atomics.store(this.ctl, slot, BigInt(value));
+    Atomics.add(this.ctl, CTL_SEQ, 1n);
+    Atomics.notify(this.ctl, CTL_SEQ);
+  }
 
   /** The file is final from 0 up to `end`. */
   advance(end: number): void {
-    this.limit = end;
-    this.running ??= this.run().finally(() => {
-      this.running = undefined;
-    });
+    this.publish(CTL_PREFIX, end);
   }
 
-  private async run(): Promise<void> {
-    try {
-      while (this.hashed < this.limit) {
-        const want = Math.min(this.buf.length, this.limit - this.hashed);
-        const { bytesRead } = await this.fh.read(this.buf, 0, want, this.hashed);
-        if (bytesRead === 0) throw new Error(`the restored file ends at ${this.hashed} bytes`);
-        this.sha.update(this.buf.subarray(0, bytesRead));
-        this.hashed += bytesRead;
-      }
-    } catch (err) {
-      this.failure ??= err;
-    }
+  /** The file is complete: its SHA-256 (hex). */
+  async finish(size: number): Promise<string> {
+    Atomics.store(this.ctl, CTL_PREFIX, BigInt(size));
+    this.publish(CTL_FINAL, size);
+    const r = await this.result;
+    if (!r.ok) throw new Error(`cannot hash the restored file: ${r.message}`);
+    return r.digest;
   }
 
-  async finish(size: number): Promise<void> {
-    this.advance(size);
-    while (this.running) await this.running;
-    if (this.failure) throw this.failure;
-    if (this.hashed !== size) throw new Error(`hashed ${this.hashed} of ${size} bytes`);
+  /** Stops the worker (after finish, or when the restore failed or did not need it). */
+  async close(): Promise<void> {
+    this.publish(CTL_FINAL, -2);
+    await this.worker.terminate();
   }
 }
 
 /**
  * Into a file: the file gets its final size first (ftruncate: zero runs stay holes), then every
  * chunk is written at its offset as soon as it is complete (out of order; only its non-zero 4 KiB
- * runs). The SHA-256 is computed by reading the file back behind the writes.
+ * runs). The SHA-256 (returned when `verify`) is computed by a worker thread reading the file back
+ * behind the writes.
  */
-async function toFile(file: string, size: number, reader: ChunkReader, maps: string[], sha: crypto.Hash | undefined, meter: ThroughputMeter): Promise<void> {
+async function toFile(file: string, size: number, reader: ChunkReader, maps: string[], hasher: TrailingHash | undefined, meter: ThroughputMeter): Promise<string | undefined> {
   const failWrite = (err: NodeJS.ErrnoException): never => {
     throw new PermafrostError(`cannot write ${file}: ${err.message}`, err.code === 'ENOSPC' || err.code === 'EDQUOT' ? ExitCode.noSpace : ExitCode.config);
   };
@@ -101,7 +113,7 @@ async function toFile(file: string, size: number, reader: ChunkReader, maps: str
   try {
     // Sets the size without writing: every zero run (incl. a trailing one) stays a hole.
     await fh.truncate(size).catch(failWrite);
-    const hasher = sha ? new TrailingHash(fh, sha) : undefined;
+    hasher?.start(file);
     let reported = 0;
     await restoreStream(reader, maps, {
       onChunk: async (offset, data) => {
@@ -116,7 +128,7 @@ async function toFile(file: string, size: number, reader: ChunkReader, maps: str
         hasher?.advance(end);
       },
     });
-    await hasher?.finish(size);
+    return await hasher?.finish(size);
   } finally {
     await fh.close();
   }
@@ -153,31 +165,46 @@ export function register(program: Command): void {
   ).action(async (spec: string, opts: RestoreOpts) => {
     const colon = spec.indexOf(':');
     const snap = colon < 0 ? spec : spec.slice(0, colon);
-    let name = colon < 0 ? undefined : spec.slice(colon + 1);
-    await withRepo(opts, async (repo) => {
-      const info = await repo.getSnapshot(snap);
-      if (name === undefined) {
-        if (info.streams.length !== 1) {
-          throw new UsageError(`snapshot ${info.id.slice(0, 8)} has ${info.streams.length} streams (${info.streams.join(', ')}): say which one with SNAPSHOT:NAME`);
-        }
-        name = info.streams[0];
+    const name = colon < 0 ? undefined : spec.slice(colon + 1);
+    const toStdoutMode = opts.output === '-';
+    // Start the worker threads now: their start-up overlaps with opening the repository (the key
+    // derivation alone takes ~0.1-0.3 s on one core).
+    prestartReadPool();
+    const hasher = opts.verify && !toStdoutMode ? new TrailingHash() : undefined;
+    try {
+      await restore(name, snap, opts, toStdoutMode, hasher);
+    } finally {
+      await hasher?.close();
+    }
+  });
+}
+
+async function restore(name: string | undefined, snap: string, opts: RestoreOpts, toStdoutMode: boolean, hasher: TrailingHash | undefined): Promise<void> {
+  await withRepo(opts, async (repo) => {
+    const info = await repo.getSnapshot(snap);
+    if (name === undefined) {
+      if (info.streams.length !== 1) {
+        throw new UsageError(`snapshot ${info.id.slice(0, 8)} has ${info.streams.length} streams (${info.streams.join(', ')}): say which one with SNAPSHOT:NAME`);
       }
-      const toStdoutMode = opts.output === '-';
-      const { size, sha256, reader, maps } = await repo.streamSource(info.id, name);
-      const meter = new ThroughputMeter('restore', progressMode({ json: opts.json }), size);
-      const sha = opts.verify && sha256 ? crypto.createHash('sha256') : undefined;
-      if (toStdoutMode) await toStdout(streamExtents(reader, maps), sha, meter);
-      else await toFile(opts.output!, size, reader, maps, sha, meter);
-      const actual = sha?.digest('hex');
-      meter.finish({ snapshot: info.id, stream: name });
-      if (actual && actual !== sha256) {
-        throw new PermafrostError(`restored data of "${name}" does not match the SHA-256 recorded at backup: the repository is damaged (run \`permafrost repo check --read-data\`)`, ExitCode.corrupted);
-      }
-      const result = { snapshot: info.id, stream: name, size, sha256, verified: Boolean(actual), output: opts.output, mibPerSec: Number(meter.mibPerSec.toFixed(1)), seconds: meter.elapsedSec };
-      if (opts.json) printJson(result);
-      else if (!toStdoutMode) {
-        process.stdout.write(`restored ${name} from snapshot ${info.id.slice(0, 8)} to ${opts.output}: ${formatBytes(size)}${actual ? ', SHA-256 verified' : ''}, ${meter.mibPerSec.toFixed(0)} MiB/s\n`);
-      }
-    });
+      name = info.streams[0];
+    }
+    const { size, sha256, reader, maps } = await repo.streamSource(info.id, name);
+    const meter = new ThroughputMeter('restore', progressMode({ json: opts.json }), size);
+    const verify = Boolean(opts.verify && sha256);
+    let actual: string | undefined;
+    if (toStdoutMode) {
+      const sha = verify ? crypto.createHash('sha256') : undefined;
+      await toStdout(streamExtents(reader, maps), sha, meter);
+      actual = sha?.digest('hex');
+    } else actual = await toFile(opts.output!, size, reader, maps, verify ? hasher : undefined, meter);
+    meter.finish({ snapshot: info.id, stream: name });
+    if (actual && actual !== sha256) {
+      throw new PermafrostError(`restored data of "${name}" does not match the SHA-256 recorded at backup: the repository is damaged (run \`permafrost repo check --read-data\`)`, ExitCode.corrupted);
+    }
+    const result = { snapshot: info.id, stream: name, size, sha256, verified: Boolean(actual), output: opts.output, mibPerSec: Number(meter.mibPerSec.toFixed(1)), seconds: meter.elapsedSec };
+    if (opts.json) printJson(result);
+    else if (!toStdoutMode) {
+      process.stdout.write(`restored ${name} from snapshot ${info.id.slice(0, 8)} to ${opts.output}: ${formatBytes(size)}${actual ? ', SHA-256 verified' : ''}, ${meter.mibPerSec.toFixed(0)} MiB/s\n`);
+    }
   });
 }
