@@ -20,15 +20,13 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadServiceModules } from '../../services/registry.js';
 import { ComputeClient } from '../../services/compute/client.js';
 import { NetworkClient } from '../../services/networks/client.js';
 import { VolumeClient } from '../../services/volumes/client.js';
 import { IdentityClient } from '../../services/identity/client.js';
-import type { ResourceRecord } from '../../src/model/resource.js';
 import { openSession } from '../../src/openstack/connect.js';
 import type { Session } from '../../src/openstack/types.js';
-import { adminSession, backupProject, demoBackup, dropProject, grantRole, readJson, reportOf, runCli, SEEDED_DEMO, stateFileOf, type CliRun } from './helpers/restore-harness.js';
+import { adminSession, backupProject, demoBackup, dropProject, grantRole, inventoryOf, names, notIdentical, projectSession as scopedSession, readJson, reportOf, runCli, SEEDED_DEMO, stateFileOf, type CliRun } from './helpers/restore-harness.js';
 import { leftovers, wipeProject } from './helpers/wipe-project.js';
 
 const suffix = randomBytes(3).toString('hex');
@@ -45,38 +43,13 @@ let snapshot: string;
 let dir: string;
 let admin: Session;
 
-async function inventoryOf(session: Session): Promise<ResourceRecord[]> {
-  const out: ResourceRecord[] = [];
-  for (const mod of await loadServiceModules()) {
-    if (mod.serviceTypes.some((t) => !session.hasService(t))) continue;
-    out.push(...(await mod.inventory({ session, projectId: session.project!.id })).resources);
-  }
-  return out;
-}
-
-/** A session of `cloud`'s user scoped to project `name` (admin clouds give themselves the admin role). */
-async function projectSession(cloud: string, name: string): Promise<Session> {
-  const base = await openSession({ cloud });
-  try {
-    const lookup = cloud.includes('admin') ? base : admin;
-    const project = await (await IdentityClient.open(lookup)).findProject(name);
-    if (!project) throw new Error(`project ${name} not found in ${cloud}`);
-    return await base.scopedTo({ id: project.id });
-  } finally {
-    await base.close();
-  }
-}
-
-function names(records: ResourceRecord[], kind: string): string[] {
-  return records.filter((r) => r.kind === kind && r.status === 'ok').map((r) => r.name).sort();
-}
-
 function planArgs(extra: string[], snap = snapshot): string[] {
   return ['restore', 'plan', snap, '--repo', repo, ...extra];
 }
 
-function notIdentical(report: Record<string, any>): string {
-  return JSON.stringify(report.fidelity?.resources?.filter((r: any) => r.verdict !== 'identical'), null, 1);
+/** A session of `cloud`'s user scoped to project `name` (admin clouds give themselves the admin role). */
+function projectSession(cloud: string, name: string): Promise<Session> {
+  return scopedSession(admin, cloud, name);
 }
 
 /** Keypairs (per user) and flavors (cloud-wide) a restore created live outside its project. */

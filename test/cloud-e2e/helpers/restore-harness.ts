@@ -11,6 +11,8 @@ import { openSession } from '../../../src/openstack/connect.js';
 import type { Session } from '../../../src/openstack/types.js';
 import { IdentityClient } from '../../../services/identity/client.js';
 import { NetworkClient } from '../../../services/networks/client.js';
+import { loadServiceModules } from '../../../services/registry.js';
+import type { ResourceRecord } from '../../../src/model/resource.js';
 import { REPO_ROOT } from './openstack-cli.js';
 import { wipeProject } from './wipe-project.js';
 
@@ -89,18 +91,57 @@ export async function backupProject(repo: string, cloud: string, project?: strin
   throw new Error(`the backup of ${project ?? cloud} did not succeed (${last})`);
 }
 
+/** A new, empty repository (password REPO_PASSWORD) in a new temporary folder, which also takes the plan files. */
+export async function freshRestoreRepository(prefix = 'pf-test-restore-'): Promise<{ repo: string; dir: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  const repo = path.join(dir, 'repo');
+  const r = await initRepository(repo, { password: REPO_PASSWORD });
+  await r.close();
+  return { repo, dir };
+}
+
 let backup: Promise<{ repo: string; snapshot: string; dir: string }> | undefined;
 
 /** One repository and one backup of `demo` (read-only: only backed up) for every restore test of the run. */
 export function demoBackup(): Promise<{ repo: string; snapshot: string; dir: string }> {
   backup ??= (async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pf-test-restore-'));
-    const repo = path.join(dir, 'repo');
-    const r = await initRepository(repo, { password: REPO_PASSWORD });
-    await r.close();
+    const { repo, dir } = await freshRestoreRepository();
     return { repo, snapshot: await backupProject(repo, 'devcloud-demo'), dir };
   })();
   return backup;
+}
+
+/** Every resource of the session's project, as the services' inventories see it (the snapshot's shape). */
+export async function inventoryOf(session: Session): Promise<ResourceRecord[]> {
+  const out: ResourceRecord[] = [];
+  for (const mod of await loadServiceModules()) {
+    if (mod.serviceTypes.some((t) => !session.hasService(t))) continue;
+    out.push(...(await mod.inventory({ session, projectId: session.project!.id })).resources);
+  }
+  return out;
+}
+
+/** A session of `cloud`'s user scoped to project `name` (admin clouds give themselves the admin role). */
+export async function projectSession(admin: Session, cloud: string, name: string): Promise<Session> {
+  const base = await openSession({ cloud });
+  try {
+    const lookup = cloud.includes('admin') ? base : admin;
+    const project = await (await IdentityClient.open(lookup)).findProject(name);
+    if (!project) throw new Error(`project ${name} not found in ${cloud}`);
+    return await base.scopedTo({ id: project.id });
+  } finally {
+    await base.close();
+  }
+}
+
+/** Sorted names of the usable (status ok) records of a kind. */
+export function names(records: ResourceRecord[], kind: string): string[] {
+  return records.filter((r) => r.kind === kind && r.status === 'ok').map((r) => r.name).sort();
+}
+
+/** The fidelity report's resources that are not identical (assertion messages). */
+export function notIdentical(report: Record<string, any>): string {
+  return JSON.stringify(report.fidelity?.resources?.filter((r: any) => r.verdict !== 'identical'), null, 1);
 }
 
 export async function adminSession(cloud = 'devcloud-admin'): Promise<Session> {
