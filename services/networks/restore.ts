@@ -86,14 +86,15 @@ function tagged(collection: string, itemsKey: string, singular: string, build: (
       return made;
     },
     async update(ctx, step, targetId) {
-      // update-fields: names and descriptions; structure (CIDRs, addresses) is what it is
+      // update-fields: names and descriptions; structure (CIDRs, addresses) is what it is. Only
+      // what differs is sent: Neutron refuses any name in an update of a `default` group (409).
       const record = recordOf(ctx, step);
       const client = await neutron(ctx);
-      await client.http.request({
-        method: 'PUT',
-        path: versionedPath(client.http, '/v2.0', `/${collection}/${seg(targetId)}`),
-        json: { [singular]: pick(record.fields, ['name', 'description']) },
-      });
+      const path = versionedPath(client.http, '/v2.0', `/${collection}/${seg(targetId)}`);
+      const current = (await client.http.request<Record<string, Record<string, unknown>>>({ path })).body[singular] ?? {};
+      const wanted = pick(record.fields, ['name', 'description']);
+      const changes = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => current[k] !== v));
+      if (Object.keys(changes).length > 0) await client.http.request({ method: 'PUT', path, json: { [singular]: changes } });
       return { id: targetId };
     },
     async delete(ctx, _step, id) {
