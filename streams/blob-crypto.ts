@@ -111,9 +111,15 @@ export function looksIncompressible(scratch: SealScratch, data: Uint8Array, leve
 const CIPHER_PIECE = 256 * 1024;
 
 /**
- * Same envelope as sealBlob, written into `out` at `outOff` (which may overlap `data`: the payload
- * is staged in the scratch buffer first); returns the sealed length (≤ data.length + BLOB_OVERHEAD).
- * No chunk-sized buffer is allocated: the sealed blob lands where the caller wants it.
+ * Same envelope as sealBlob, written into `out` at `outOff` (which may overlap `data`); returns the
+ * sealed length (≤ data.length + BLOB_OVERHEAD). No chunk-sized buffer is allocated: the sealed blob
+ * lands where the caller wants it.
+ *
+ * A compressed payload is staged in the scratch buffer. A raw one (incompressible data) is
+ * encrypted straight from `data` when `out` does not overlap it, or overlaps it from the same
+ * start (a chunk sealed over itself in the ring): the ciphertext of each piece is written only
+ * after the next piece has been read, and the output runs 13 bytes (nonce, mode) ahead of the input,
+ * so it never overwrites plaintext that is still to be read.
  */
 export function sealBlobInto(scratch: SealScratch, key: Buffer, aad: Buffer, data: Uint8Array, level: number, out: Buffer, outOff: number): number {
   let mode = MODE_RAW;
@@ -121,24 +127,44 @@ export function sealBlobInto(scratch: SealScratch, key: Buffer, aad: Buffer, dat
   // Compressed output is kept only if it saves something real (≥ 1/32): otherwise decompression
   // cost on restore buys nothing. A smaller destination makes zstd give up early.
   const limit = data.length - (data.length >> 5);
-  const stage = scratch.room(Math.max(data.length, zstd.compressBound(Math.min(data.length, PROBE_BYTES))));
+  let stage: Buffer | undefined;
   if (level > 0 && data.length >= 64 && !looksIncompressible(scratch, data, level)) {
+    stage = scratch.room(Math.max(data.length, zstd.compressBound(Math.min(data.length, PROBE_BYTES))));
     const n = scratch.compressInto(stage.subarray(0, limit), data, level);
     if (n >= 0 && n < limit) {
       mode = MODE_ZSTD;
       payloadLen = n;
     }
   }
-  if (mode === MODE_RAW) stage.set(data);
+  let payload: Uint8Array;
+  if (mode === MODE_ZSTD) {
+    payload = stage!;
+  } else {
+    const sameBuffer = data.buffer === out.buffer;
+    const sameStart = sameBuffer && data.byteOffset === out.byteOffset + outOff;
+    if (!sameBuffer || sameStart) payload = data;
+    else {
+      stage ??= scratch.room(data.length);
+      stage.set(data);
+      payload = stage;
+    }
+  }
   const nonce = crypto.randomBytes(NONCE_BYTES);
   const cipher = crypto.createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
-  nonce.copy(out, outOff);
-  let pos = outOff + NONCE_BYTES;
-  pos += cipher.update(Buffer.from([mode])).copy(out, pos);
+  // Output not written yet: it goes out one piece late (see above).
+  let held: Buffer[] = [nonce, cipher.update(Buffer.from([mode]))];
+  let pos = outOff;
+  const flush = (): void => {
+    for (const b of held) pos += b.copy(out, pos);
+    held = [];
+  };
   for (let p = 0; p < payloadLen; p += CIPHER_PIECE) {
-    pos += cipher.update(stage.subarray(p, Math.min(payloadLen, p + CIPHER_PIECE))).copy(out, pos);
+    const piece = cipher.update(payload.subarray(p, Math.min(payloadLen, p + CIPHER_PIECE)));
+    flush();
+    held.push(piece);
   }
+  flush();
   pos += cipher.final().copy(out, pos);
   pos += cipher.getAuthTag().copy(out, pos);
   return pos - outOff;

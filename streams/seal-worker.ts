@@ -2,6 +2,7 @@
 // chunk ID) and keeps it until the main thread decides — drop it (already stored), or seal it
 // (compress+encrypt), possibly as a sub-block delta. Restore/check: decrypts+decompresses blobs.
 // So both cores do the heavy work while the main thread reads, hashes the stream and decides.
+import crypto from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { BlobIntegrityError, openBlob, SealScratch, sealBlob, sealBlobInto } from './blob-crypto.js';
 import { blockDigests, fixedChunkId, plainChunkId, truncateDigests } from './keyed-hash.js';
@@ -39,7 +40,16 @@ export type RingSealTask = {
   level: number;
   delta?: { base: Uint8Array; changed: number[]; blockSize: number };
 };
-export type PoolTask = SealTask | OpenTask | DigestTask | SealHeldTask | RingDigestTask | RingSealTask;
+/**
+ * Whole-stream SHA-256 (backup): the hash state of stream `stream` lives in this worker; updates
+ * hash regions of the ring in the order they arrive and reply empty; `hash-end` replies with the
+ * 32-byte digest (and forgets the stream).
+ */
+export type HashTask =
+  | { op: 'hash-begin'; seq: number; stream: number }
+  | { op: 'hash-update'; seq: number; stream: number; ring: number; off: number; len: number }
+  | { op: 'hash-end'; seq: number; stream: number };
+export type PoolTask = SealTask | OpenTask | DigestTask | SealHeldTask | RingDigestTask | RingSealTask | HashTask;
 /**
  * Rings and keys are sent to each worker once (see WorkerPool.ring()/keyRef()), and ring tasks
  * name them by number: a task message is then a few numbers, not a SharedArrayBuffer and two keys
@@ -55,6 +65,8 @@ const gcHint = new GcHint(8, 'minor');
 const scratch = new SealScratch();
 const rings = new Map<number, SharedArrayBuffer>();
 const keys = new Map<number, Buffer>();
+const streamHashes = new Map<number, crypto.Hash>();
+const EMPTY = Buffer.alloc(0);
 
 function ringOf(id: number): SharedArrayBuffer {
   const sab = rings.get(id);
@@ -93,6 +105,21 @@ function handle(task: PoolTask): Buffer {
       if (task.scheme === 'plain') return plainChunkId(idKey, chunk);
       const { digests } = blockDigests(chunk);
       return Buffer.concat([fixedChunkId(idKey, chunk.length, digests), truncateDigests(digests)]);
+    }
+    case 'hash-begin':
+      streamHashes.set(task.stream, crypto.createHash('sha256'));
+      return EMPTY;
+    case 'hash-update': {
+      const h = streamHashes.get(task.stream);
+      if (!h) throw new Error(`stream ${task.stream} is not being hashed by this worker`);
+      h.update(Buffer.from(ringOf(task.ring), task.off, task.len));
+      return EMPTY;
+    }
+    case 'hash-end': {
+      const h = streamHashes.get(task.stream);
+      streamHashes.delete(task.stream);
+      if (!h) throw new Error(`stream ${task.stream} is not being hashed by this worker`);
+      return h.digest();
     }
     case 'ring-seal': {
       const region = Buffer.from(ringOf(task.ring), task.off, task.len + SEAL_SLACK);

@@ -9,10 +9,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BlobIntegrityError } from './blob-crypto.js';
 import { ByteRing } from './byte-ring.js';
-import type { HashReply, HashTask } from './stream-hash-worker.js';
 import type { AttachMessage, DropMessage, PoolReply, PoolTask } from './seal-worker.js';
 
-type Pending = { resolve: (b: Buffer) => void; reject: (e: Error) => void; worker: number };
+type Pending = { resolve: (b: Buffer) => void; reject: (e: Error) => void; worker: number; unthrottled?: boolean };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**
@@ -35,127 +34,39 @@ function spawnWorker(name = 'seal-worker'): Worker {
   return new Worker(bootstrap, { eval: true, resourceLimits });
 }
 
-type Waiter = { resolve: (v: void) => void; reject: (e: Error) => void };
-
 /**
- * Whole-stream SHA-256 computed by the pool's hash worker from regions of the shared ring, in the
- * order update() is called. A region must stay untouched (not freed, not sealed over) until the
- * promise of its update() resolves.
+ * Whole-stream SHA-256 of a backup, computed off the main thread by one worker of the pool (the
+ * hash state lives there; a worker handles its messages in order) from regions of the shared ring,
+ * in the order update() is called. A region must stay untouched (not freed, not sealed over) until
+ * the promise of its update() resolves. Hash tasks do not count against the pool's back-pressure
+ * (they are small and must never wait behind the chunks they gate).
  */
 export class StreamHash {
-  /** @internal acknowledgements still expected, oldest first. */
-  readonly acks: Waiter[] = [];
-  /** @internal */
-  final: { resolve: (hex: string) => void; reject: (e: Error) => void } | undefined;
   private ended = false;
-  /** @internal */
-  aborted = false;
 
   constructor(
-    private readonly owner: HashHost,
+    private readonly pool: WorkerPool,
     readonly id: number,
-  ) {}
-
-  update(off: number, len: number): Promise<void> {
-    if (this.ended) return Promise.reject(new Error('stream hash already ended'));
-    const p = new Promise<void>((resolve, reject) => this.acks.push({ resolve, reject }));
-    this.owner.send({ op: 'update', stream: this.id, off, len });
-    return p;
+    private readonly worker: number,
+  ) {
+    this.pool.runUnthrottled(worker, { op: 'hash-begin', stream: id }).catch(() => undefined);
   }
 
-  digest(): Promise<string> {
+  async update(off: number, len: number): Promise<void> {
+    if (this.ended) throw new Error('stream hash already ended');
+    await this.pool.runUnthrottled(this.worker, { op: 'hash-update', stream: this.id, ring: this.pool.currentRingId, off, len });
+  }
+
+  async digest(): Promise<string> {
     this.ended = true;
-    const p = new Promise<string>((resolve, reject) => (this.final = { resolve, reject }));
-    this.owner.send({ op: 'end', stream: this.id });
-    return p;
+    return (await this.pool.runUnthrottled(this.worker, { op: 'hash-end', stream: this.id })).toString('hex');
   }
 
-  /** Forgets the stream (after a failure); pending acknowledgements still arrive. */
+  /** Forgets the stream (after a failure). */
   abort(): void {
     if (this.ended) return;
     this.ended = true;
-    this.aborted = true;
-    this.owner.send({ op: 'abort', stream: this.id });
-    this.owner.forget(this.id);
-  }
-}
-
-/** The hash worker (started at first use) and its streams. */
-class HashHost {
-  private worker: Worker | undefined;
-  private readonly streams = new Map<number, StreamHash>();
-  private outstanding = 0;
-  private nextId = 0;
-  private failure: Error | undefined;
-  private ringSab: SharedArrayBuffer | undefined;
-
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const w = spawnWorker('stream-hash-worker');
-    w.on('message', (reply: HashReply) => this.onReply(reply));
-    w.on('error', (err) => this.fail(err));
-    w.unref();
-    if (this.ringSab) w.postMessage({ op: 'attach-ring', sab: this.ringSab } satisfies HashTask);
-    this.worker = w;
-    return w;
-  }
-
-  attachRing(sab: SharedArrayBuffer): void {
-    this.ringSab = sab;
-    this.worker?.postMessage({ op: 'attach-ring', sab } satisfies HashTask);
-  }
-
-  open(): StreamHash {
-    if (this.failure) throw this.failure;
-    const h = new StreamHash(this, ++this.nextId);
-    this.streams.set(h.id, h);
-    this.send({ op: 'begin', stream: h.id });
-    return h;
-  }
-
-  send(task: HashTask): void {
-    const w = this.start();
-    if (task.op === 'update' || task.op === 'end') {
-      if (this.outstanding++ === 0) w.ref();
-    }
-    w.postMessage(task);
-  }
-
-  forget(id: number): void {
-    // Keep routing acknowledgements already owed to it; drop it once they are in.
-    const h = this.streams.get(id);
-    if (h && h.acks.length === 0 && !h.final) this.streams.delete(id);
-  }
-
-  private onReply(reply: HashReply): void {
-    if (--this.outstanding === 0) this.worker?.unref();
-    const h = this.streams.get(reply.stream);
-    if (!h) return;
-    if (reply.digest !== undefined || (reply.error && h.acks.length === 0)) {
-      const f = h.final;
-      h.final = undefined;
-      this.streams.delete(h.id);
-      if (reply.digest !== undefined) f?.resolve(reply.digest);
-      else f?.reject(new Error(reply.error));
-      return;
-    }
-    const a = h.acks.shift();
-    if (h.aborted && h.acks.length === 0) this.streams.delete(h.id);
-    if (reply.error) a?.reject(new Error(reply.error));
-    else a?.resolve();
-  }
-
-  private fail(err: Error): void {
-    this.failure = err;
-    for (const h of this.streams.values()) {
-      for (const a of h.acks.splice(0)) a.reject(err);
-      h.final?.reject(err);
-    }
-    this.streams.clear();
-  }
-
-  async close(): Promise<void> {
-    await this.worker?.terminate();
+    this.pool.runUnthrottled(this.worker, { op: 'hash-end', stream: this.id }).catch(() => undefined);
   }
 }
 
@@ -169,7 +80,9 @@ export class WorkerPool {
   private ringInstance: ByteRing | undefined;
   private ringId = 0;
   private readonly keyIds = new Map<string, number>();
-  private readonly hashHost = new HashHost();
+  private hashSeq = 0;
+  /** Tasks in flight that do not count against `maxQueued` (stream hash steps). */
+  private unthrottled = 0;
   private failure: Error | undefined;
 
   constructor(
@@ -191,6 +104,7 @@ export class WorkerPool {
     this.failure = err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    this.unthrottled = 0;
     for (const wake of this.waiters.splice(0)) wake();
   }
 
@@ -198,6 +112,7 @@ export class WorkerPool {
     const p = this.pending.get(reply.seq);
     if (!p) return;
     this.pending.delete(reply.seq);
+    if (p.unthrottled) this.unthrottled--;
     this.load[worker]--;
     if (this.load[worker] === 0) this.workers[worker].unref();
     this.waiters.shift()?.();
@@ -215,7 +130,6 @@ export class WorkerPool {
       this.ringInstance = ring;
       this.ringId++;
       this.broadcast({ op: 'attach-ring', id: this.ringId, sab: ring.sab });
-      this.hashHost.attachRing(ring.sab);
     }
     return this.ringInstance;
   }
@@ -239,7 +153,20 @@ export class WorkerPool {
 
   /** A whole-stream SHA-256 over regions of the current ring, computed by the hash worker. */
   streamHash(): StreamHash {
-    return this.hashHost.open();
+    const id = ++this.hashSeq;
+    return new StreamHash(this, id, id % this.size);
+  }
+
+  /** Runs a task on a given worker without waiting for a slot (see StreamHash). */
+  runUnthrottled(worker: number, task: DistributiveOmit<PoolTask, 'seq'>): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new Error('worker pool is closed'));
+    if (this.failure) return Promise.reject(this.failure);
+    const seq = ++this.seq;
+    if (this.load[worker]++ === 0) this.workers[worker].ref();
+    this.unthrottled++;
+    const result = new Promise<Buffer>((resolve, reject) => this.pending.set(seq, { resolve, reject, worker, unthrottled: true }));
+    this.workers[worker].postMessage({ ...task, seq });
+    return result;
   }
 
   private broadcast(msg: AttachMessage): void {
@@ -248,7 +175,7 @@ export class WorkerPool {
 
   /** Waits until a slot is free; call before producing the next chunk to keep memory bounded. */
   async slot(): Promise<void> {
-    while (this.pending.size >= this.maxQueued && !this.failure) {
+    while (this.pending.size - this.unthrottled >= this.maxQueued && !this.failure) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     if (this.failure) throw this.failure;
@@ -290,6 +217,6 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.workers.map((w) => w.terminate()), this.hashHost.close()]);
+    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -109,7 +109,10 @@ export async function writeStreamData(
     if (!hashed) return ring.free(off);
     return hashed.then(
       () => ring.free(off),
-      () => ring.free(off),
+      (err) => {
+        failure ??= err; // the stream's SHA-256 would be wrong
+        ring.free(off);
+      },
     );
   };
 

@@ -133,6 +133,24 @@ describe('in-place sealing', () => {
     }
   });
 
+  it('seals raw data straight from the chunk into another buffer, over itself, or into a shifted place of the same buffer', () => {
+    const scratch = new SealScratch();
+    // Not a multiple of the cipher piece: the last piece is short.
+    const random = crypto.randomBytes(MiB + 12_345);
+    const other = Buffer.alloc(random.length + SEAL_SLACK);
+    let n = sealBlobInto(scratch, key, aad, random, 0, other, 3);
+    expect(n).toBe(random.length + BLOB_OVERHEAD);
+    expect(openBlob(key, aad, Buffer.from(other.subarray(3, 3 + n))).equals(random)).toBe(true);
+    for (const shift of [0, 5, -5]) {
+      const buf = Buffer.alloc(random.length + 2 * SEAL_SLACK);
+      const at = SEAL_SLACK;
+      random.copy(buf, at);
+      n = sealBlobInto(scratch, key, aad, buf.subarray(at, at + random.length), 1, buf, at + shift);
+      expect(n).toBe(random.length + BLOB_OVERHEAD);
+      expect(openBlob(key, aad, Buffer.from(buf.subarray(at + shift, at + shift + n))).equals(random)).toBe(true);
+    }
+  });
+
   it('the probe sees random data as incompressible and text or zeros as compressible', () => {
     const scratch = new SealScratch();
     expect(looksIncompressible(scratch, crypto.randomBytes(MiB), 1)).toBe(true);
