@@ -88,7 +88,7 @@ export function consistencyProblems(plan: Plan): string[] {
         problems.push(`${at}.mapping: mappings.${step.mapping.kind} has no entry "${step.mapping.from}"`);
       }
     }
-    if (step.action === 'update' && !step.update) problems.push(`${at}.update: an "update" step needs a strategy (rebuild, reimage, replace-data, update-fields)`);
+    if (step.action === 'update' && !step.update) problems.push(`${at}.update: an "update" step needs a strategy (rebuild, replace, reimage, replace-data, update-fields)`);
     if ((step.action === 'reuse' || step.action === 'update') && !step.targetId && !(step.kind === 'security_group' && step.name === 'default') && step.operation === 'restore') {
       problems.push(`${at}.targetId: a "${step.action}" step needs the ID of the existing target resource`);
     }

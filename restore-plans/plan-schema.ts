@@ -26,7 +26,7 @@ export const STEP_OPERATIONS = [
 export type StepOperation = (typeof STEP_OPERATIONS)[number];
 
 /** How an in-place overwrite (`action: update`) replaces an existing resource. */
-export const UPDATE_STRATEGIES = ['rebuild', 'reimage', 'replace-data', 'update-fields'] as const;
+export const UPDATE_STRATEGIES = ['rebuild', 'replace', 'reimage', 'replace-data', 'update-fields'] as const;
 export type UpdateStrategy = (typeof UPDATE_STRATEGIES)[number];
 
 export const MAPPING_METHODS = ['explicit', 'id', 'name', 'spec', 'checksum', 'default', 'unresolved'] as const;

@@ -78,7 +78,7 @@ function contentNote(record: ResourceRecord, match: TargetMatch): PlanNote {
 /** How `--overwrite` replaces an existing resource of a kind in place; undefined = it cannot. */
 const OVERWRITE: Partial<Record<ResourceKind, UpdateStrategy>> = {
   server: 'rebuild',
-  volume: 'reimage',
+  volume: 'replace',
   object: 'replace-data',
   image: 'update-fields',
   container: 'update-fields',
@@ -138,7 +138,7 @@ export function decideAction(
   }
   const notes: PlanNote[] = [];
   if (strategy === 'rebuild') notes.push({ level: 'warning', code: 'rebuild', message: 'the existing server is rebuilt from its backed-up root disk: everything written to its root disk since the backup is lost' });
-  if (strategy === 'reimage') notes.push({ level: 'warning', code: 'reimage', message: 'the existing volume is overwritten with its backed-up content (Cinder reimage); an attached volume cannot be reimaged while a running guest holds it: its servers are stopped, the volume is detached, reimaged and attached again, and the servers are started again' });
+  if (strategy === 'replace') notes.push({ level: 'warning', code: 'replace', message: 'the existing volume is replaced by a new one with its backed-up content (new volume ID): its servers are stopped, it is detached, the new volume attached in its place (same device), the servers started again and the old volume deleted; set "update": "reimage" to keep the ID where the volume driver reimages correctly (not NFS and other file-based drivers)' });
   if (record.kind === 'image') notes.push({ level: 'info', code: 'image-immutable', message: 'Glance image data cannot change: only the properties and tags are updated' });
   return { action: 'update', targetId: match.existing.id, update: strategy, reason: `${found}; overwritten (${strategy})`, notes };
 }

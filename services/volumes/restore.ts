@@ -7,7 +7,8 @@ import { errorMessage, isNotFound } from '../common/http-status.js';
 import { glance, deleteImage } from '../images/restore.js';
 import { uploadImage } from '../images/upload-image.js';
 import { markerMetadata, hasMarker, userMetadata, RESTORE_META_KEY, SOURCE_META_KEY, TEMPORARY_META_KEY } from '../restore-marker.js';
-import type { KindRestorer, RestoreContext, RestoreStep, ServiceRestoreHooks } from '../restore-hooks.js';
+import type { KindRestorer, RestoreContext, RestoredResource, RestoreStep, ServiceRestoreHooks } from '../restore-hooks.js';
+import type { ResourceRecord } from '../../src/model/resource.js';
 import { ComputeClient } from '../compute/client.js';
 import { VolumeClient, type Volume } from './client.js';
 
@@ -90,6 +91,168 @@ async function restoreVolumeAttributes(ctx: RestoreContext, id: string, fields: 
   return changed;
 }
 
+/** Where a volume was attached (server in the target, device), and which of those servers ran. */
+interface Held {
+  attachments: Array<{ server_id: string; device?: string }>;
+  restart: string[];
+}
+
+/**
+ * Frees a volume from its servers: the servers it is attached to are stopped (a running guest
+ * may never acknowledge a hot-unplug; those that ran are remembered), then it is detached.
+ */
+async function releaseFromServers(ctx: RestoreContext, volumeId: string, what: string): Promise<Held> {
+  const client = await cinder(ctx);
+  let current = await client.getVolume(volumeId);
+  if (current.status !== 'available' && current.status !== 'in-use') current = (await client.waitForVolume(volumeId, ['available', 'in-use'], { ...WAIT, signal: ctx.signal })) ?? current;
+  const attachments = (current.attachments ?? []).filter((a) => a.server_id).map((a) => ({ server_id: a.server_id, ...(a.device ? { device: a.device } : {}) }));
+  const restart: string[] = [];
+  if (attachments.length === 0) return { attachments, restart };
+  const nova = await compute(ctx);
+  for (const serverId of new Set(attachments.map((a) => a.server_id))) {
+    const server = await nova.getServer(serverId);
+    if ((server as { 'OS-EXT-SRV-ATTR:root_device_name'?: string })['OS-EXT-SRV-ATTR:root_device_name'] === attachments.find((a) => a.server_id === serverId)?.device && !server.image) {
+      throw new Error(`${what} is the root disk of server ${server.name} (${serverId}): it cannot be detached; leave the volume out of the overwrite (set its step to "skip")`);
+    }
+    if (server.status === 'ACTIVE') {
+      await nova.stop(serverId);
+      restart.push(serverId);
+    }
+    if (server.status !== 'SHUTOFF') await nova.waitForServer(serverId, ['SHUTOFF'], { ...WAIT, signal: ctx.signal });
+  }
+  for (const a of attachments) await nova.detachVolume(a.server_id, volumeId);
+  await client.waitForVolume(volumeId, ['available'], { ...WAIT, signal: ctx.signal });
+  return { attachments, restart };
+}
+
+/** Attaches `volumeId` where `held` says (same devices) and starts the servers that ran; returns what failed. */
+async function attachToServers(ctx: RestoreContext, volumeId: string, held: Held): Promise<string[]> {
+  const problems: string[] = [];
+  if (held.attachments.length === 0) return problems;
+  const client = await cinder(ctx);
+  const nova = await compute(ctx);
+  const already = new Set(((await client.getVolume(volumeId)).attachments ?? []).map((a) => a.server_id));
+  for (const a of held.attachments) {
+    if (already.has(a.server_id)) continue;
+    await nova.attachVolume(a.server_id, { volumeId, ...(a.device ? { device: a.device } : {}) }).catch((err: unknown) => problems.push(`could not be attached to server ${a.server_id} (${errorMessage(err)})`));
+  }
+  await client.waitForVolume(volumeId, ['in-use'], { ...WAIT, signal: ctx.signal }).catch((err: unknown) => problems.push(`did not become in-use (${errorMessage(err)})`));
+  for (const serverId of held.restart) {
+    await nova.start(serverId).catch((err: unknown) => problems.push(`server ${serverId} could not be started again (${errorMessage(err)})`));
+    await nova.waitForServer(serverId, ['ACTIVE'], { ...WAIT, signal: ctx.signal }).catch(() => undefined);
+  }
+  return problems;
+}
+
+/** A new volume with the record's bytes (temporary image → Cinder), attributes and the restore marker. */
+async function volumeFromBackup(ctx: RestoreContext, step: RestoreStep, record: ResourceRecord): Promise<RestoredResource> {
+  const f = record.fields;
+  const client = await cinder(ctx);
+  const stream = record.data?.find((d) => d.stream === `volume/${record.id}`) ?? record.data?.[0];
+  const type = mapped(step, 'volume_type', f.volume_type);
+  const zone = mapped(step, 'availability_zone', f.availability_zone);
+  const changed: Record<string, { to: unknown; why: string }> = {};
+  let imageId: string | undefined;
+  if (stream) imageId = await temporaryImage(ctx, `volume-${record.id}`, record.id, stream);
+  else {
+    ctx.note(`volume ${record.name || record.id}: the snapshot holds no data for it; created empty`);
+    changed.data = { to: 'empty', why: record.reason ?? 'no data in the snapshot' };
+  }
+  try {
+    const made = await client.createVolume({
+      size: Number(f.size),
+      ...(typeof f.name === 'string' ? { name: f.name } : {}),
+      ...(typeof f.description === 'string' ? { description: f.description } : {}),
+      ...(typeof type === 'string' && type !== '' ? { volume_type: type } : {}),
+      ...(typeof zone === 'string' && zone !== '' ? { availability_zone: zone } : {}),
+      ...(f.multiattach === true ? { multiattach: true } : {}),
+      ...(imageId ? { imageRef: imageId } : {}),
+      metadata: { ...userMetadata(f.metadata), ...markerMetadata(ctx.restoreId, record.id) },
+    });
+    const ready = await client.waitForVolume(made.id, ['available'], WAIT);
+    if (!ready) throw new Error(`volume ${made.id} disappeared while it was created`);
+    Object.assign(changed, await restoreVolumeAttributes(ctx, made.id, f));
+    return { id: made.id, changed };
+  } finally {
+    if (imageId) await dropTemporaryImage(ctx, imageId);
+  }
+}
+
+/**
+ * reimage: the existing volume gets the backed-up bytes (Cinder 3.68), keeping its ID. Cinder
+ * reimages only a volume that is not attached: its servers are stopped, it is detached, reimaged,
+ * attached again (same device) and the servers that ran are started again. Not the default: a
+ * driver that keeps volumes as files (NFS and the other remotefs drivers) writes the image into
+ * the volume's base file even when a qcow2 overlay left by an online snapshot — every backup of an
+ * attached volume takes one — is the active file, so the reimage "succeeds" and the server still
+ * reads the old bytes (see docs/readme-parts/restore.md).
+ */
+async function reimageVolume(ctx: RestoreContext, record: ResourceRecord, stream: { stream: string; size: number }, targetId: string): Promise<RestoredResource> {
+  const what = `volume ${record.name || record.id}`;
+  const client = await cinder(ctx);
+  const held = await releaseFromServers(ctx, targetId, what);
+  const imageId = await temporaryImage(ctx, `reimage-${record.id}`, record.id, stream);
+  try {
+    await client.reimage(targetId, imageId);
+    await client.waitForVolume(targetId, ['available'], { ...WAIT, signal: ctx.signal });
+    return { id: targetId, changed: await restoreVolumeAttributes(ctx, targetId, record.fields) };
+  } finally {
+    await dropTemporaryImage(ctx, imageId);
+    // also after a failed reimage: the servers get their volume back and run again
+    if (held.attachments.length > 0) {
+      for (const problem of await attachToServers(ctx, targetId, held)) ctx.note(`${what}: ${problem}`);
+      ctx.note(`${what} was attached: its server(s) were stopped for the reimage, the volume detached, reimaged, attached again and the server(s) started again`);
+    }
+  }
+}
+
+/**
+ * replace (the default overwrite of a volume): a new volume is made from the backed-up bytes (the
+ * path a restore creates volumes by), the existing one is detached from its servers (stopped
+ * meanwhile), the new one attached in its place (same devices), the servers started again and
+ * the old volume deleted. The volume gets a new ID. Re-runnable: the new volume carries the
+ * restore marker and is found again; where it must be attached is also read from the snapshot.
+ */
+async function replaceVolume(ctx: RestoreContext, step: RestoreStep, record: ResourceRecord, targetId: string): Promise<RestoredResource> {
+  const what = `volume ${record.name || record.id}`;
+  const client = await cinder(ctx);
+  let replacement: RestoredResource;
+  const earlier = await findVolumeByMarker(ctx, record.id);
+  if (earlier && earlier.id !== targetId && earlier.status !== 'error') {
+    if (earlier.status !== 'available' && earlier.status !== 'in-use') await client.waitForVolume(earlier.id, ['available', 'in-use'], { ...WAIT, signal: ctx.signal });
+    replacement = { id: earlier.id, changed: await restoreVolumeAttributes(ctx, earlier.id, record.fields) };
+  } else {
+    if (earlier && earlier.status === 'error') {
+      await client.deleteVolume(earlier.id);
+      await client.waitForVolumeDeleted(earlier.id, WAIT);
+    }
+    replacement = await volumeFromBackup(ctx, step, record);
+  }
+  const old = await client.getVolume(targetId).catch((err: unknown) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+  const held: Held = old ? await releaseFromServers(ctx, targetId, what) : { attachments: [], restart: [] };
+  // a re-run after a crash between detach and attach: the snapshot says where it belongs
+  const recorded = Array.isArray(record.fields.attachments) ? (record.fields.attachments as Array<{ server_id?: string; device?: string }>) : [];
+  for (const a of recorded) {
+    const serverId = a.server_id ? ctx.targetIdOf('server', a.server_id) : undefined;
+    if (serverId && !held.attachments.some((h) => h.server_id === serverId)) held.attachments.push({ server_id: serverId, ...(a.device ? { device: a.device } : {}) });
+  }
+  const problems = await attachToServers(ctx, replacement.id, held);
+  if (problems.length > 0) throw new Error(`${what}: the new volume ${replacement.id} (backed-up bytes) ${problems.join('; ')}; the old volume ${targetId} is kept, detached`);
+  if (old) {
+    try {
+      await client.deleteVolume(targetId);
+      await client.waitForVolumeDeleted(targetId, { ...WAIT, signal: ctx.signal });
+      ctx.note(`${what} was replaced: the new volume ${replacement.id} holds the backed-up bytes${held.attachments.length > 0 ? ' and is attached in its place (same devices; the servers were stopped meanwhile and those that ran started again)' : ''}; the old volume ${targetId} was deleted`);
+    } catch (err) {
+      ctx.note(`${what} was replaced by the new volume ${replacement.id}; the old volume ${targetId} could not be deleted and is kept, detached (${errorMessage(err)})`);
+    }
+  }
+  return replacement;
+}
+
 const volume: KindRestorer = {
   async findExisting(ctx, step) {
     const found = await findVolumeByMarker(ctx, step.sourceId);
@@ -105,84 +268,15 @@ const volume: KindRestorer = {
   async create(ctx, step) {
     const record = ctx.record;
     if (!record) throw new Error(`volume ${step.name}: the snapshot has no record of it`);
-    const f = record.fields;
-    const client = await cinder(ctx);
-    const stream = record.data?.find((d) => d.stream === `volume/${record.id}`) ?? record.data?.[0];
-    const type = mapped(step, 'volume_type', f.volume_type);
-    const zone = mapped(step, 'availability_zone', f.availability_zone);
-    const changed: Record<string, { to: unknown; why: string }> = {};
-    let imageId: string | undefined;
-    if (stream) imageId = await temporaryImage(ctx, `volume-${record.id}`, record.id, stream);
-    else {
-      ctx.note(`volume ${record.name || record.id}: the snapshot holds no data for it; created empty`);
-      changed.data = { to: 'empty', why: record.reason ?? 'no data in the snapshot' };
-    }
-    try {
-      const made = await client.createVolume({
-        size: Number(f.size),
-        ...(typeof f.name === 'string' ? { name: f.name } : {}),
-        ...(typeof f.description === 'string' ? { description: f.description } : {}),
-        ...(typeof type === 'string' && type !== '' ? { volume_type: type } : {}),
-        ...(typeof zone === 'string' && zone !== '' ? { availability_zone: zone } : {}),
-        ...(f.multiattach === true ? { multiattach: true } : {}),
-        ...(imageId ? { imageRef: imageId } : {}),
-        metadata: { ...userMetadata(f.metadata), ...markerMetadata(ctx.restoreId, record.id) },
-      });
-      const ready = await client.waitForVolume(made.id, ['available'], WAIT);
-      if (!ready) throw new Error(`volume ${made.id} disappeared while it was created`);
-      Object.assign(changed, await restoreVolumeAttributes(ctx, made.id, f));
-      return { id: made.id, changed };
-    } finally {
-      if (imageId) await dropTemporaryImage(ctx, imageId);
-    }
+    return volumeFromBackup(ctx, step, record);
   },
   async update(ctx, step, targetId) {
-    // reimage: the existing volume gets the backed-up bytes (Cinder 3.68). Cinder reimages only a
-    // volume that is not attached, and a running guest may never acknowledge a hot-unplug: an
-    // attached volume's servers are stopped first, the volume is detached, reimaged, attached
-    // again (same device) and the servers that were running are started again.
+    // in place with --overwrite: `replace` (default) or `reimage` (plan step's `update`)
     const record = ctx.record;
     const stream = record?.data?.find((d) => d.stream === `volume/${record.id}`) ?? record?.data?.[0];
     if (!record || !stream) throw new Error(`volume ${step.name}: the snapshot holds no data to overwrite it with`);
-    const client = await cinder(ctx);
-    let current = await client.getVolume(targetId);
-    if (current.status !== 'available' && current.status !== 'in-use') current = (await client.waitForVolume(targetId, ['available', 'in-use'], { ...WAIT, signal: ctx.signal })) ?? current;
-    const attachments = (current.attachments ?? []).filter((a) => a.server_id);
-    const restart: string[] = [];
-    if (attachments.length > 0) {
-      const nova = await compute(ctx);
-      for (const serverId of new Set(attachments.map((a) => a.server_id))) {
-        const server = await nova.getServer(serverId);
-        if (server.status === 'ACTIVE') {
-          await nova.stop(serverId);
-          restart.push(serverId);
-        }
-        if (server.status !== 'SHUTOFF') await nova.waitForServer(serverId, ['SHUTOFF'], { ...WAIT, signal: ctx.signal });
-      }
-      for (const a of attachments) await nova.detachVolume(a.server_id, targetId);
-      await client.waitForVolume(targetId, ['available'], { ...WAIT, signal: ctx.signal });
-      ctx.note(`volume ${record.name || record.id} was attached: its server(s) were stopped for the reimage, the volume detached, reimaged, attached again and the server(s) started again`);
-    }
-    const imageId = await temporaryImage(ctx, `reimage-${record.id}`, record.id, stream);
-    try {
-      await client.reimage(targetId, imageId);
-      await client.waitForVolume(targetId, ['available'], { ...WAIT, signal: ctx.signal });
-      return { id: targetId, changed: await restoreVolumeAttributes(ctx, targetId, record.fields) };
-    } finally {
-      await dropTemporaryImage(ctx, imageId);
-      if (attachments.length > 0) {
-        // also after a failed reimage: the servers get their volume back and run again
-        const nova = await compute(ctx);
-        for (const a of attachments) {
-          await nova.attachVolume(a.server_id, { volumeId: targetId, ...(a.device ? { device: a.device } : {}) }).catch((err: unknown) => ctx.note(`volume ${record.name || record.id}: could not be attached to server ${a.server_id} again (${errorMessage(err)})`));
-        }
-        await client.waitForVolume(targetId, ['in-use'], { ...WAIT, signal: ctx.signal }).catch(() => undefined);
-        for (const serverId of restart) {
-          await nova.start(serverId).catch((err: unknown) => ctx.note(`server ${serverId}: could not be started again (${errorMessage(err)})`));
-          await nova.waitForServer(serverId, ['ACTIVE'], { ...WAIT, signal: ctx.signal }).catch(() => undefined);
-        }
-      }
-    }
+    if (step.update === 'reimage') return reimageVolume(ctx, record, stream, targetId);
+    return replaceVolume(ctx, step, record, targetId);
   },
   async delete(ctx, _step, id) {
     const client = await cinder(ctx);

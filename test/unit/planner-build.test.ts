@@ -349,11 +349,11 @@ describe('buildPlan: in place', () => {
     expect(plan.steps[`floating_ip:${IDS.fip}/associate`]!.action).toBe('skip');
   });
 
-  it('overwrites with --overwrite: servers rebuilt, volumes reimaged, immutable kinds kept with a note', () => {
+  it('overwrites with --overwrite: servers rebuilt, volumes replaced, immutable kinds kept with a note', () => {
     const plan = buildPlan(manifest, sameCloudFacts({ ...home, existing: everythingExists(manifest) }), { mode: 'in-place', overwrite: 'overwrite' });
     expect(plan.steps[`server:${IDS.server}`]).toMatchObject({ action: 'update', update: 'rebuild', targetId: IDS.server });
     expect(plan.steps[`server:${IDS.server}`]!.data.bytes).toBe(2 ** 30);
-    expect(plan.steps[`volume:${IDS.volBlank}`]).toMatchObject({ action: 'update', update: 'reimage' });
+    expect(plan.steps[`volume:${IDS.volBlank}`]).toMatchObject({ action: 'update', update: 'replace' });
     expect(plan.steps['object:demo-container/blob.bin']).toMatchObject({ action: 'update', update: 'replace-data' });
     expect(plan.steps[`network:${IDS.demoNet}`]).toMatchObject({ action: 'update', update: 'update-fields' });
     expect(plan.steps['keypair:demo-key']).toMatchObject({ action: 'skip', notes: [expect.objectContaining({ code: 'not-overwritable' })] });

@@ -58,7 +58,7 @@ function addPlanOptions(cmd: Command): Command {
     .option('--mapping-file <file>', 'YAML or JSON file of mappings ({flavor: {m1.tiny: m1.small}, network: {public: ext-net}})')
     .option('--only <KIND:NAME>', 'restore only this resource and what it depends on (repeatable), e.g. server:web-1, volume:data, container:logs', collect)
     .addOption(new Option('--mode <mode>', 'create: into a new or another project; in-place: into the original project').choices(['create', 'in-place']).default('create'))
-    .option('--overwrite', 'in place: overwrite existing resources (rebuild servers, reimage volumes) instead of skipping them')
+    .option('--overwrite', 'in place: overwrite existing resources (rebuild servers, replace volumes, replace objects, update fields) instead of skipping them')
     .option('-o, --output <file>', 'where to write the plan file (default: restore-plan-<restore id>.json)')
     .option('--verbose', 'show informational notes and reasons in the plan')
     .option('--json', 'print the plan as JSON on stdout');
