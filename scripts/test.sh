@@ -17,15 +17,18 @@ rm -f .test-results/*.json
 # touches the shared demo project except to back it up (it restores into copies), and every
 # real-cloud suite names what it creates pf-test-* and leaves those out of its backups, so the
 # lanes do not disturb each other; together they take about the time of the longest lane.
-restore_suite=test/cloud-e2e/restore-demo.test.ts
+# The restore lane: the demo restore scenarios and the in-place overwrite (its own small project).
+restore_suites=(test/cloud-e2e/restore-demo.test.ts test/cloud-e2e/restore-overwrite.test.ts)
+restore_excludes=()
+for f in "${restore_suites[@]}"; do restore_excludes+=(--exclude "$f"); done
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.test-results/unit.json "$@" \
   > .test-results/unit.log 2>&1 &
 unit_pid=$!
-npx vitest run --project cloud --reporter=default --reporter=json --outputFile.json=.test-results/restore.json "$restore_suite" "$@" \
+npx vitest run --project cloud --reporter=default --reporter=json --outputFile.json=.test-results/restore.json "${restore_suites[@]}" "$@" \
   > .test-results/restore.log 2>&1 &
 restore_pid=$!
 cloud_status=0
-npx vitest run --project cloud --exclude "$restore_suite" --reporter=default --reporter=json --outputFile.json=.test-results/cloud.json "$@" || cloud_status=$?
+npx vitest run --project cloud "${restore_excludes[@]}" --reporter=default --reporter=json --outputFile.json=.test-results/cloud.json "$@" || cloud_status=$?
 unit_status=0
 wait "$unit_pid" || unit_status=$?
 restore_status=0
