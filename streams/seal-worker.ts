@@ -151,8 +151,13 @@ parentPort?.on('message', (msg: PoolTask | DropMessage | AttachMessage) => {
   }
   try {
     const out = handle(msg);
-    // Transfer without a copy when the result owns its ArrayBuffer; small results come from
-    // Node's shared pool and are copied so the transfer does not ship (and detach) the slab.
+    // Small results (digests, lengths, hash acknowledgements) are copied into an exact-size array
+    // and cloned (a view of Node's shared pool would clone its whole 8 KiB slab). Large ones are
+    // transferred without a copy when they own their ArrayBuffer.
+    if (out.byteLength < 64 * 1024) {
+      parentPort!.postMessage({ seq: msg.seq, ok: true, data: new Uint8Array(out) } satisfies PoolReply);
+      return;
+    }
     let exact: Uint8Array = out;
     if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) {
       exact = new Uint8Array(out.length);

@@ -70,8 +70,11 @@ export async function openMapSegment(backend: Backend, index: BlobIndex, mapKey:
 
 /** Sub-block deltas only when at most this fraction of the blocks changed. */
 const DELTA_MAX_CHANGED_FRACTION = 0.5;
-/** Smallest shared ring: room for the chunks queued for hashing plus those being sealed. */
-const RING_MIN_BYTES = 12 * 1024 * 1024;
+/**
+ * Smallest shared ring: room for the chunks queued for hashing plus those being sealed (with 2
+ * workers, 7 fixed-size chunks in flight keep both busy; every MiB here is resident memory).
+ */
+const RING_MIN_BYTES = 8 * 1024 * 1024;
 /** Read size for the content-defined chunker. */
 const CDC_READ_BYTES = 1 << 20;
 
