@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { OpenBlobSpec, OpenRangeReply } from '../../streams/open-worker.js';
 import type { OutputArena } from './output-arena.js';
 
@@ -24,11 +24,17 @@ export class OpenError extends Error {
   }
 }
 
+/** Young generation of a read worker's heap, in MiB. */
+const WORKER_YOUNG_GEN_MB = 4;
+
 /**
  * Starts the worker thread `streams/<name>.js` (or, running from the TypeScript sources under
  * vitest/tsx, `streams/<name>.ts` with tsx's loader registered inside the worker first).
  */
-export function spawnStreamWorker(name: string, options: { workerData?: unknown } = {}): Worker {
+export function spawnStreamWorker(name: string, options: WorkerOptions = {}): Worker {
+  // The read-path workers allocate only small, short-lived objects on their heaps (the contents
+  // live in ArrayBuffers outside them): a small young generation keeps their RSS down.
+  options = { ...options, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GEN_MB, ...options.resourceLimits } };
   const js = new URL(`../../streams/${name}.js`, import.meta.url);
   if (existsSync(fileURLToPath(js))) return new Worker(js, options);
   const ts = new URL(`../../streams/${name}.ts`, import.meta.url).href;
