@@ -258,7 +258,14 @@ const server: KindRestorer = {
     const f = ctx.record?.fields ?? {};
     const client = await nova(ctx);
     const status = String(f.status ?? 'ACTIVE');
-    if (status === 'SHUTOFF') {
+    if (status === 'ACTIVE') {
+      // an overwrite interrupted while it had the server stopped (volume replace): running again
+      const now = await client.findServer(id);
+      if (now?.status === 'SHUTOFF') {
+        await client.start(id);
+        await client.waitForServer(id, ['ACTIVE'], WAIT);
+      }
+    } else if (status === 'SHUTOFF') {
       await client.stop(id);
       await client.waitForServer(id, ['SHUTOFF'], WAIT);
     } else if (status === 'PAUSED') {
