@@ -30,7 +30,7 @@
 // The project (and everything in it) is removed in afterAll, also when a test fails.
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -185,6 +185,15 @@ function readHead(file: string, length: number): Buffer {
   return head;
 }
 
+/** The first `length` bytes of what the volume holds, read from its active backend file (raw or qcow2). */
+async function volumeHead(volumeId: string, length: number): Promise<Buffer> {
+  const { file, format } = await activeVolumeFile(volumeId);
+  if (format === 'raw') return readHead(file, length);
+  const out = path.join(dir, `head-${randomBytes(4).toString('hex')}.bin`);
+  await run('qemu-img', ['dd', '-U', '-f', format, '-O', 'raw', `if=${file}`, `of=${out}`, 'bs=1M', `count=${Math.ceil(length / MiB)}`]);
+  return readHead(out, length);
+}
+
 const byKind = (records: ResourceRecord[]) => {
   const counts: Record<string, number> = {};
   for (const r of records) if (r.status === 'ok') counts[r.kind] = (counts[r.kind] ?? 0) + 1;
@@ -209,6 +218,7 @@ afterAll(async () => {
     await dropProject(admin, PROJECT);
     await admin.close();
   }
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }, 20 * MINUTE);
 
 describe('in-place restore with --overwrite', () => {
@@ -232,6 +242,7 @@ describe('in-place restore with --overwrite', () => {
 
     // ---- 2. change it in place (nothing deleted)
     await writeIntoVolume(built.volumeId, [[0, DATA_B]], { nova, id: built.serverId });
+    expect((await volumeHead(built.volumeId, DATA_B.length)).equals(DATA_B), 'the volume holds the changed bytes').toBe(true);
     await nova.rebuild(built.serverId, { imageRef: built.imageB });
     // the rebuild's task state shows only after a moment: wait until it is ACTIVE on image B
     const deadline = Date.now() + 10 * MINUTE;
@@ -308,9 +319,7 @@ describe('in-place restore with --overwrite', () => {
     expect(volumeFidelity.verdict, JSON.stringify(volumeFidelity)).toBe('identical');
     expect(volumeFidelity.data).toEqual([expect.objectContaining({ stream: `volume/${built.volumeId}`, verdict: 'equal', expected: backedUpVolumeSha, actual: backedUpVolumeSha })]);
     // …and the changed bytes are gone from the bytes the server sees (its volume's active file)
-    const { file, format } = await activeVolumeFile(volume.id);
-    const head = format === 'raw' ? readHead(file, DATA_A.length) : (await run('qemu-img', ['dd', '-U', '-f', format, '-O', 'raw', `if=${file}`, `of=${path.join(dir, 'head.bin')}`, 'bs=1M', 'count=5'])) && readHead(path.join(dir, 'head.bin'), DATA_A.length);
-    expect(head.equals(DATA_A)).toBe(true);
+    expect((await volumeHead(volume.id, DATA_A.length)).equals(DATA_A)).toBe(true);
 
     // nothing created twice: the same resources (IDs) as before — the volume's replacement in its
     // place — plus the server's root-disk image
