@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
 import { BLOB_OVERHEAD, NONCE_BYTES, TAG_BYTES } from './blob-crypto.js';
+import { blockDigests, fixedChunkId } from './keyed-hash.js';
 import { GcByBytes } from './gc-by-bytes.js';
 
 export interface OpenBlobSpec {
@@ -19,12 +20,21 @@ export interface OpenBlobSpec {
   /** Arena offset for the content (its size must be exactly `raw`), or -1 for a fresh buffer. */
   dst?: number;
   raw?: number;
+  /**
+   * ID key (32 bytes) when the blob is a whole fixed-size chunk to verify: its content's block
+   * digests must give back its chunk ID (= `aad`), as at backup; the reply then carries the
+   * 32-byte block digests (for the stream's block tree digest, stream-digest.ts).
+   */
+  verify?: Uint8Array;
 }
 export type OpenInit = { init: SharedArrayBuffer };
 export type OpenRangeTask = { seq: number; data: Uint8Array; blobs: OpenBlobSpec[] };
-/** Blob i: in the arena when `bufs[i]` is null, else `new Uint8Array(bufs[i], offs[i], lens[i])`. */
+/**
+ * Blob i: in the arena when `bufs[i]` is null, else `new Uint8Array(bufs[i], offs[i], lens[i])`;
+ * `digests[i]`: its block digests when it was verified (`verify`), else null.
+ */
 export type OpenRangeReply =
-  | { seq: number; ok: true; bufs: (ArrayBuffer | null)[]; offs: number[]; lens: number[] }
+  | { seq: number; ok: true; bufs: (ArrayBuffer | null)[]; offs: number[]; lens: number[]; digests: (Uint8Array | null)[] }
   | { seq: number; ok: false; blob: number; integrity: boolean; message: string };
 
 const MODE_RAW = 0;
@@ -80,15 +90,31 @@ function openOne(data: Buffer, spec: OpenBlobSpec): Buffer | undefined {
       n = dctx.decompress(out, payload);
     }
     if (n !== spec.raw) throw new IntegrityError(`content has ${n} bytes, the index says ${spec.raw}`);
+    if (spec.verify) verifyChunk(out, spec);
     return undefined;
   }
-  if (mode === MODE_RAW) return payload;
+  if (mode === MODE_RAW) {
+    if (spec.verify) verifyChunk(payload, spec);
+    return payload;
+  }
   const size = zstd.getFrameContentSize(payload);
   if (size === null || size > 1 << 30) throw new IntegrityError('compressed payload without a usable content size');
   const out = Buffer.allocUnsafeSlow(size);
   const n = dctx.decompress(out, payload);
   if (n !== size) throw new IntegrityError(`content has ${n} bytes, the frame says ${size}`);
+  if (spec.verify) verifyChunk(out, spec);
   return out;
+}
+
+/** Block digests of the blob being opened, when it was verified (see verifyChunk). */
+let lastDigests: Uint8Array | null = null;
+
+/** Recomputes the fixed chunk ID of `content` and compares it with the blob's ID (its AAD). */
+function verifyChunk(content: Uint8Array, spec: OpenBlobSpec): void {
+  const { digests } = blockDigests(content);
+  const id = fixedChunkId(Buffer.from(spec.verify!), content.length, digests);
+  if (!id.equals(spec.aad)) throw new IntegrityError('content does not match its chunk ID');
+  lastDigests = new Uint8Array(digests);
 }
 
 parentPort?.on('message', (msg: OpenRangeTask | OpenInit) => {
@@ -102,17 +128,20 @@ parentPort?.on('message', (msg: OpenRangeTask | OpenInit) => {
   const bufs: (ArrayBuffer | null)[] = [];
   const offs: number[] = [];
   const lens: number[] = [];
+  const digests: (Uint8Array | null)[] = [];
   const transfer = new Set<ArrayBuffer>();
   let i = 0;
   try {
     for (; i < task.blobs.length; i++) {
       let out: Uint8Array | undefined;
+      lastDigests = null;
       try {
         out = openOne(data, task.blobs[i]);
       } catch (err) {
         // zstd reports damage as a plain Error: any failure to open a blob is damage.
         throw err instanceof IntegrityError ? err : new IntegrityError((err as Error).message);
       }
+      digests.push(lastDigests);
       if (!out) {
         bufs.push(null);
         offs.push(0);
@@ -133,7 +162,7 @@ parentPort?.on('message', (msg: OpenRangeTask | OpenInit) => {
       lens.push(out.length);
       transfer.add(ab);
     }
-    const reply: OpenRangeReply = { seq: task.seq, ok: true, bufs, offs, lens };
+    const reply: OpenRangeReply = { seq: task.seq, ok: true, bufs, offs, lens, digests };
     parentPort!.postMessage(reply, [...transfer]);
   } catch (err) {
     const reply: OpenRangeReply = { seq: task.seq, ok: false, blob: i, integrity: err instanceof IntegrityError, message: (err as Error).message };

@@ -25,7 +25,7 @@ export type SealHeldTask = {
 };
 /**
  * Ring tasks (backup path): the chunk lies in a region of the shared ring. `ring-digest` replies
- * with chunk ID ‖ truncated block digests (fixed scheme); `ring-seal` writes the sealed blob over the
+ * with chunk ID ‖ full 32-byte block digests (fixed scheme); `ring-seal` writes the sealed blob over the
  * region (from its start) and replies with its length as a u32.
  */
 export type RingDigestTask = { op: 'ring-digest'; seq: number; ring: number; off: number; len: number; scheme: 'fixed' | 'plain'; idKey: number };
@@ -103,8 +103,10 @@ function handle(task: PoolTask): Buffer {
       const chunk = Buffer.from(ringOf(task.ring), task.off, task.len);
       const idKey = keyOf(task.idKey);
       if (task.scheme === 'plain') return plainChunkId(idKey, chunk);
+      // Full 32-byte block digests: the main thread folds them into the stream's block tree
+      // digest (stream-digest.ts) and truncates them for the stream map.
       const { digests } = blockDigests(chunk);
-      return Buffer.concat([fixedChunkId(idKey, chunk.length, digests), truncateDigests(digests)]);
+      return Buffer.concat([fixedChunkId(idKey, chunk.length, digests), digests]);
     }
     case 'hash-begin':
       streamHashes.set(task.stream, crypto.createHash('sha256'));

@@ -8,12 +8,13 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, type Writable } from 'node:stream';
 import tar from 'tar-stream';
 import { openBlob } from '../../streams/blob-crypto.js';
+import { createStreamDigest, digestAlgFor, digestAlgOf, type StreamDigest } from '../../streams/stream-digest.js';
 import { ExitCode, PermafrostError } from '../errors.js';
 import { applyDelta } from './delta.js';
 import { FORMAT_VERSION, KEYS_PREFIX, packKey, requireVersion } from './format.js';
 import { listSlots, unlockWithPassphrase, unwrapDek, type KeySlot, type WrappedDek } from './keys.js';
 import type { PermafrostRepository } from './repository.js';
-import { openPrivate, openPublic, publicKeyFrom, type SnapshotFile } from './snapshot-file.js';
+import { openPrivate, openPublic, publicKeyFrom, recordedDigest, type SnapshotFile } from './snapshot-file.js';
 import type { SnapshotInfo } from './types.js';
 
 export const BUNDLE_FORMAT = 'permafrost-bundle';
@@ -179,7 +180,7 @@ export async function importBundle(target: PermafrostRepository, input: Readable
     return k;
   };
   const names = new Map<string, { kind: 'stream' | 'doc'; name: string; sha256?: string }>();
-  for (const x of priv.streams) names.set(x.mac, { kind: 'stream', name: x.name, sha256: x.sha256 });
+  for (const x of priv.streams) names.set(x.mac, { kind: 'stream', name: x.name, sha256: recordedDigest(x) || undefined });
   for (const d of priv.documents) names.set(d.mac, { kind: 'doc', name: d.name });
 
   const writer = await target.startSnapshot({ type: priv.type, tags: priv.tags, time: pub.time, onBytes: opts.onBytes });
@@ -215,9 +216,20 @@ export async function importBundle(target: PermafrostRepository, input: Readable
         for await (const p of content()) parts.push(p);
         await writer.writeDocument(name.name, JSON.parse(Buffer.concat(parts).toString('utf8')));
       } else {
-        const result = await writer.writeStream(name.name, Readable.from(content()), { chunker: plan.chunker });
-        if (name.sha256 && result.sha256 !== name.sha256) {
-          throw new PermafrostError(`stream "${name.name}" of the bundle does not match its recorded SHA-256 (damaged bundle); nothing was imported`, ExitCode.corrupted);
+        // The recorded digest is checked in its own algorithm: the writer's digest when it is the
+        // same one, else computed here (a fixed stream of an older snapshot records a plain SHA-256).
+        const recorded = name.sha256 ? digestAlgOf(name.sha256) : undefined;
+        const own: StreamDigest | undefined = recorded && recorded !== digestAlgFor(plan.chunker) ? createStreamDigest(recorded) : undefined;
+        async function* digested(): AsyncGenerator<Buffer> {
+          for await (const b of content()) {
+            own?.update(b);
+            yield b;
+          }
+        }
+        const result = await writer.writeStream(name.name, Readable.from(own ? digested() : content()), { chunker: plan.chunker });
+        const actual = own ? own.digest() : result.sha256;
+        if (name.sha256 && actual !== name.sha256) {
+          throw new PermafrostError(`stream "${name.name}" of the bundle does not match its recorded ${recorded} digest (damaged bundle); nothing was imported`, ExitCode.corrupted);
         }
       }
     }

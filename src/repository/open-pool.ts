@@ -44,7 +44,13 @@ export function spawnStreamWorker(name: string, options: WorkerOptions = {}): Wo
   return new Worker(bootstrap, { ...options, eval: true });
 }
 
-type Pending = { resolve: (b: Buffer[]) => void; reject: (e: Error) => void; worker: number; bytes: number; blobs: OpenBlobSpec[] };
+/** Opened blobs; `digests[i]`: block digests of blob i when it was verified (`verify`). */
+export interface Opened {
+  plains: Buffer[];
+  digests: (Buffer | undefined)[];
+}
+
+type Pending = { resolve: (b: Opened) => void; reject: (e: Error) => void; worker: number; bytes: number; blobs: OpenBlobSpec[] };
 
 export class OpenPool {
   private readonly workers: Worker[] = [];
@@ -110,7 +116,10 @@ export class OpenPool {
       p.reject(new OpenError(reply.blob, reply.integrity, reply.message));
       return;
     }
-    p.resolve(reply.bufs.map((ab, i) => (ab ? Buffer.from(ab, reply.offs[i], reply.lens[i]) : this.arena!.view(p.blobs[i].dst!, reply.lens[i]))));
+    p.resolve({
+      plains: reply.bufs.map((ab, i) => (ab ? Buffer.from(ab, reply.offs[i], reply.lens[i]) : this.arena!.view(p.blobs[i].dst!, reply.lens[i]))),
+      digests: reply.digests.map((d) => (d ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : undefined)),
+    });
   }
 
   /**
@@ -118,7 +127,12 @@ export class OpenPool {
    * owns its ArrayBuffer: the caller must not use it afterwards. A blob with `dst` ≥ 0 comes back
    * as a view of the arena at that offset.
    */
-  open(data: Buffer, blobs: OpenBlobSpec[]): Promise<Buffer[]> {
+  async open(data: Buffer, blobs: OpenBlobSpec[]): Promise<Buffer[]> {
+    return (await this.openVerified(data, blobs)).plains;
+  }
+
+  /** As open(), with the block digests of the blobs opened with `verify`. */
+  openVerified(data: Buffer, blobs: OpenBlobSpec[]): Promise<Opened> {
     if (this.closed) return Promise.reject(new Error('open pool is closed'));
     if (this.failure) return Promise.reject(this.failure);
     let idx = 0;
@@ -127,7 +141,7 @@ export class OpenPool {
     const bytes = data.length;
     this.queued[idx] += bytes;
     if (this.tasks[idx]++ === 0) this.workers[idx].ref();
-    const result = new Promise<Buffer[]>((resolve, reject) => this.pending.set(seq, { resolve, reject, worker: idx, bytes, blobs }));
+    const result = new Promise<Opened>((resolve, reject) => this.pending.set(seq, { resolve, reject, worker: idx, bytes, blobs }));
     const owns = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
     this.workers[idx].postMessage({ seq, data, blobs }, owns ? [data.buffer as ArrayBuffer] : []);
     return result;

@@ -20,6 +20,7 @@ import {
   openPublic,
   parseSnapshotFile,
   publicKeyFrom,
+  recordedDigest,
   type SnapshotFile,
   type SnapshotPrivate,
   type SnapshotPublic,
@@ -255,14 +256,18 @@ export class PermafrostRepository implements Repository, WriterHost {
     return stream;
   }
 
-  /** What reading a stream needs: its size and SHA-256, the chunk reader and its map segments. */
+  /**
+   * What reading a stream needs: its size and recorded digest (`sha256`: plain SHA-256 hex, or
+   * another algorithm named by a prefix, see streams/stream-digest.ts), the chunk reader and its
+   * map segments.
+   */
   async streamSource(snapshotId: string, name: string): Promise<{ size: number; sha256: string; reader: ChunkReader; maps: string[] }> {
     this.requireRead('restoring data');
     const s = await this.resolveSnapshot(snapshotId);
     const priv = this.privatePart(s);
     const stream = this.streamOf(s, 'stream', name);
     const meta = priv.streams.find((x) => x.name === name);
-    return { size: stream.size, sha256: meta?.sha256 ?? '', reader: await this.reader(), maps: stream.maps };
+    return { size: stream.size, sha256: meta ? recordedDigest(meta) : '', reader: await this.reader(), maps: stream.maps };
   }
 
   /** Extents of a stream in order (zero runs without data), for sparse restores. */

@@ -31,7 +31,18 @@ export interface PrivateStream {
   name: string;
   mac: string;
   size: number;
-  sha256: string;
+  /** Plain SHA-256 of the bytes, hex (CDC streams, and every stream of older snapshots). */
+  sha256?: string;
+  /**
+   * Any other stream digest, as streams/stream-digest.ts records it ("sha256-b4k:<hex>", the block
+   * tree of fixed-chunker streams). Kept apart from `sha256` so that older readers skip it.
+   */
+  digest?: string;
+}
+
+/** The recorded stream digest of a manifest entry ('' when none). */
+export function recordedDigest(s: Pick<PrivateStream, 'sha256' | 'digest'>): string {
+  return s.digest ?? s.sha256 ?? '';
 }
 
 export interface SnapshotPrivate {

@@ -8,6 +8,7 @@ import { snapshotKey } from './format.js';
 import type { WrappedDek } from './keys.js';
 import type { RepoLock } from './locks.js';
 import type { PackWriter } from './pack-writer.js';
+import { digestAlgOf } from '../../streams/stream-digest.js';
 import { buildSnapshotFile, nameMac, type PrivateStream, type PublicStream } from './snapshot-file.js';
 import { writeStreamData, type ParentMap, type WriteContext } from './stream-writer.js';
 import type { SnapshotInfo, SnapshotWriter, StreamResult, WriteStreamOptions } from './types.js';
@@ -71,7 +72,8 @@ export class RepoSnapshotWriter implements SnapshotWriter {
         }
         const written = await writeStreamData(this.ctx, data, chunker, parent);
         this.publicStreams.push({ mac, chunker, size: written.size, maps: written.maps });
-        this.privateStreams.push({ name, mac, size: written.size, sha256: written.sha256 });
+        const alg = digestAlgOf(written.sha256);
+        this.privateStreams.push({ name, mac, size: written.size, ...(alg === 'sha256' ? { sha256: written.sha256 } : { digest: written.sha256 }) });
         return { name, size: written.size, sha256: written.sha256 };
       })(),
     );

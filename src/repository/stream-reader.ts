@@ -16,6 +16,8 @@ import { aadOf, DamagedBlobError, type ChunkReader, type Extent } from './chunk-
 import { packKey } from './format.js';
 import { OpenError, type OpenBlobSpec } from './open-pool.js';
 import { GcByBytes } from '../../streams/gc-by-bytes.js';
+import { blockDigests, fixedChunkId } from '../../streams/keyed-hash.js';
+import type { BlockTreeDigest } from '../../streams/stream-digest.js';
 
 export interface StreamReadOptions {
   /**
@@ -53,6 +55,8 @@ interface Want {
   total: number;
   /** Its place in the output arena, freed when the last chain using it is done. */
   slot?: { off: number; size: number };
+  /** Block digests of its content, when the read worker verified it against its chunk ID. */
+  digests?: Buffer;
 }
 
 interface Slot {
@@ -60,6 +64,8 @@ interface Slot {
   length: number;
   /** Content, for data chunks (undefined: a zero run). */
   done?: Promise<Buffer>;
+  /** Verified chunks: the 32-byte block digests of the content (set before `done` resolves). */
+  digests?: Buffer;
 }
 
 const MAGIC_DELTA = 'PFD1';
@@ -122,6 +128,11 @@ class StreamPlan {
     private readonly onChunk: StreamReadOptions['onChunk'],
     /** The chunks are also returned to an ordered consumer (copied out of the arena). */
     private readonly copyOut: boolean,
+    /**
+     * ID key: verify every (fixed-size) chunk against its chunk ID — in the read workers as they
+     * decrypt it, on this thread for chunks rebuilt from deltas — and keep its block digests.
+     */
+    private readonly verifyKey?: Uint8Array,
   ) {}
 
   private want(entry: Located, fresh: Want[]): Want {
@@ -172,15 +183,16 @@ class StreamPlan {
         slots.push({ offset: c.offset, length: c.length, done });
         continue;
       }
-      const done = this.assemble(c.offset, c.length, chain);
-      done.catch(noop);
-      slots.push({ offset: c.offset, length: c.length, done });
+      const slot: Slot = { offset: c.offset, length: c.length };
+      slot.done = this.assemble(c.offset, c.length, chain, slot);
+      slot.done.catch(noop);
+      slots.push(slot);
     }
     this.fetch(fresh);
     return slots;
   }
 
-  private async assemble(offset: number, length: number, chain: Want[]): Promise<Buffer> {
+  private async assemble(offset: number, length: number, chain: Want[], slot: Slot): Promise<Buffer> {
     // Every part stays held (its arena slot too) until the chunk was written or copied out.
     try {
       const parts = await Promise.all(chain.map((w) => w.promise));
@@ -199,6 +211,18 @@ class StreamPlan {
       if (data.length !== length) {
         const top = chain[chain.length - 1].entry;
         throw new DamagedBlobError(top.id, top.pack, `chunk has ${data.length} bytes, the stream map says ${length}`);
+      }
+      if (this.verifyKey) {
+        const top = chain[chain.length - 1].entry;
+        let digests = chain.length === 1 ? chain[0].digests : undefined;
+        if (!digests) {
+          // Rebuilt from a delta (or not verified by the worker): check the result here.
+          digests = blockDigests(data).digests;
+          if (top.scheme !== 'fixed' || fixedChunkId(Buffer.from(this.verifyKey), data.length, digests).toString('hex') !== top.id) {
+            throw new DamagedBlobError(top.id, top.pack, 'content does not match its chunk ID');
+          }
+        }
+        slot.digests = digests;
       }
       this.gc.add(length);
       if (this.onChunk) await this.onChunk(offset, data);
@@ -268,7 +292,8 @@ class StreamPlan {
     try {
       const specs: OpenBlobSpec[] = [];
       for (const w of group) {
-        specs.push({ off: w.entry.offset - start, len: w.entry.length, key: await this.reader.key(w.entry), aad: aadOf(w.entry.id) });
+        const verify = this.verifyKey && w.entry.type === 'data' && w.entry.scheme === 'fixed' ? this.verifyKey : undefined;
+        specs.push({ off: w.entry.offset - start, len: w.entry.length, key: await this.reader.key(w.entry), aad: aadOf(w.entry.id), ...(verify ? { verify } : {}) });
         if (intoArena) slotted.push(w);
       }
       queued = false;
@@ -296,8 +321,9 @@ class StreamPlan {
         throw new DamagedBlobError(short.entry.id, pack, 'pack is shorter than its index says');
       }
       let plains: Buffer[];
+      let digests: (Buffer | undefined)[];
       try {
-        plains = await this.reader.pool().open(data, specs);
+        ({ plains, digests } = await this.reader.pool().openVerified(data, specs));
       } catch (err) {
         if (err instanceof OpenError && err.integrity) {
           const bad = group[err.blob] ?? group[0];
@@ -310,7 +336,10 @@ class StreamPlan {
         const p = plains[i];
         if (w.entry.type !== 'delta' && p.length !== w.entry.raw) {
           w.reject(new DamagedBlobError(w.entry.id, pack, `content has ${p.length} bytes, the index says ${w.entry.raw}`));
-        } else w.resolve(p);
+        } else {
+          w.digests = digests[i];
+          w.resolve(p);
+        }
       }
     } catch (err) {
       // Failed before its turn came: give the read slot back once it is granted.
@@ -372,6 +401,12 @@ export interface StreamRestoreOptions {
   /** Chunk content planned per window (default 64 MiB); `windows` of them in flight (default 2). */
   windowBytes?: number;
   windows?: number;
+  /**
+   * Verify as the chunks are decrypted: each chunk against its (fixed) chunk ID, and their block
+   * digests, with the zero runs, folded in stream order into `tree` (stream-digest.ts). The file
+   * is never read back.
+   */
+  verify?: { idKey: Uint8Array; tree: BlockTreeDigest };
 }
 
 /**
@@ -382,16 +417,24 @@ export interface StreamRestoreOptions {
 export async function restoreStream(reader: ChunkReader, maps: string[], opts: StreamRestoreOptions): Promise<void> {
   const windowBytes = opts.windowBytes ?? WINDOW_BYTES;
   const windows = Math.max(1, opts.windows ?? WINDOWS);
-  const plan = new StreamPlan(reader, opts.onChunk, false);
+  const tree = opts.verify?.tree;
+  const plan = new StreamPlan(reader, opts.onChunk, false, opts.verify ? new Uint8Array(opts.verify.idKey) : undefined);
   const cursor = new MapCursor(reader, maps);
   // Completion of the stream prefix: slots in order, each marked done when written.
-  const order: { end: number; done: boolean }[] = [];
+  // `length`/`digests`: for the block tree (digests undefined: a zero run).
+  const order: { end: number; length: number; done: boolean; digests?: Buffer }[] = [];
   let head = 0;
   let prefix = 0;
   const advance = (): void => {
     let moved = false;
     while (head < order.length && order[head].done) {
-      prefix = order[head++].end;
+      const o = order[head++];
+      if (tree) {
+        if (o.digests) tree.updateDigests(o.digests, o.length);
+        else tree.updateZeros(o.length);
+        o.digests = undefined;
+      }
+      prefix = o.end;
       moved = true;
     }
     if (head > 4096) {
@@ -407,7 +450,7 @@ export async function restoreStream(reader: ChunkReader, maps: string[], opts: S
     if (batch.length === 0) return false;
     const slots = plan.start(batch);
     const marks = slots.map((s) => {
-      const m = { end: s.offset + s.length, done: !s.done };
+      const m: (typeof order)[number] = { end: s.offset + s.length, length: s.length, done: !s.done };
       order.push(m);
       return m;
     });
@@ -416,6 +459,8 @@ export async function restoreStream(reader: ChunkReader, maps: string[], opts: S
       s.done?.then(
         () => {
           marks[i].done = true;
+          marks[i].digests = s.digests;
+          s.digests = undefined;
           advance();
         },
         (err: unknown) => {

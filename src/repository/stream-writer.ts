@@ -10,7 +10,8 @@ import type { Readable } from 'node:stream';
 import { SEAL_SLACK } from '../../streams/byte-ring.js';
 import { CdcChunker } from '../../streams/cdc-chunker.js';
 import { sourceOf } from '../../streams/chunk-source.js';
-import { BLOCK_HASH_BYTES, plainChunkId } from '../../streams/keyed-hash.js';
+import { BLOCK_HASH_BYTES, plainChunkId, truncateDigests } from '../../streams/keyed-hash.js';
+import { BlockTreeDigest } from '../../streams/stream-digest.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
 import { isAllZero } from '../../streams/zero-detect.js';
 import { BlobIntegrityError, openBlob } from '../../streams/blob-crypto.js';
@@ -46,6 +47,7 @@ export interface ParentMap {
 
 export interface WrittenStream {
   size: number;
+  /** The stream digest as recorded (streams/stream-digest.ts): block tree for fixed chunks. */
   sha256: string;
   maps: string[];
   chunker: ChunkerKind;
@@ -106,7 +108,11 @@ export async function writeStreamData(
   const idKey = pool.keyRef(ctx.idKey);
   const dek = pool.keyRef(ctx.dek);
   const ringId = pool.currentRingId;
-  const sha = pool.streamHash();
+  // Whole-stream digest. Fixed chunks: the block tree (stream-digest.ts), folded in stream order
+  // from the block digests the workers return with each chunk ID (zero runs cost nothing), so no
+  // byte is hashed twice. CDC chunks: plain SHA-256 in a hash worker, behind the reads.
+  const tree = scheme === 'fixed' ? new BlockTreeDigest() : undefined;
+  const sha = tree ? undefined : pool.streamHash();
   /** Frees a region once the stream hash has read it. */
   const release = (off: number, hashed: Promise<void> | undefined): void | Promise<void> => {
     if (!hashed) return ring.free(off);
@@ -172,6 +178,7 @@ export async function writeStreamData(
   const processHead = async (): Promise<void> => {
     const q = queue.shift()!;
     if (q.off === undefined || !q.digest) {
+      tree?.updateZeros(q.length);
       segment.push({ length: q.length });
       if (q.off !== undefined) await release(q.off, q.hashed);
     } else {
@@ -180,7 +187,12 @@ export async function writeStreamData(
       try {
         const reply = await q.digest;
         const idBuf = Buffer.from(reply.subarray(0, 32));
-        const hashes = scheme === 'fixed' ? Buffer.from(reply.subarray(32)) : undefined;
+        let hashes: Buffer | undefined;
+        if (tree) {
+          const full = reply.subarray(32);
+          tree.updateDigests(full, q.length);
+          hashes = truncateDigests(full);
+        }
         segment.push({ length: q.length, id: idBuf, blockHashes: hashes });
         const id = idBuf.toString('hex');
         if (!index.reserve(id)) {
@@ -213,7 +225,7 @@ export async function writeStreamData(
             throw err;
           }
           sealing = true;
-          seal(off, q.length, q.hashed!, id, idBuf, type, extra, delta);
+          seal(off, q.length, q.hashed ?? Promise.resolve(), id, idBuf, type, extra, delta);
         }
       } finally {
         if (!sealing) await release(off, q.hashed);
@@ -237,8 +249,8 @@ export async function writeStreamData(
   /** Takes the chunk in region `off` into the pipeline (the region now belongs to the queue). */
   const consume = async (off: number, len: number): Promise<void> => {
     const view = ring.view(off, len);
-    const hashed = sha.update(off, len);
-    hashed.catch(() => undefined); // surfaced when processed
+    const hashed = sha?.update(off, len);
+    hashed?.catch(() => undefined); // surfaced when processed
     size += len;
     stats.bytesRead += len;
     ctx.onBytes?.(len);
@@ -301,11 +313,11 @@ export async function writeStreamData(
     await Promise.allSettled(left.flatMap((q) => [q.digest, q.hashed]));
     for (const q of left) if (q.off !== undefined) ring.free(q.off);
     await Promise.allSettled([...seals]);
-    sha.abort();
+    sha?.abort();
     throw err;
   } finally {
     await source.close().catch(() => undefined);
   }
   if (failure) throw failure;
-  return { size, sha256: await sha.digest(), maps, chunker };
+  return { size, sha256: tree ? tree.digest() : await sha!.digest(), maps, chunker };
 }

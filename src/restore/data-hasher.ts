@@ -1,11 +1,13 @@
-// Reads back what the target cloud now serves for restored resources and hashes it (sha256 with
-// node:crypto), reusing the services' own export paths (services/<name>/export.ts through the
+// Reads back what the target cloud now serves for restored resources and hashes it with the
+// stream digest a backup records for it (streams/stream-digest.ts: the 4 KiB block tree for
+// fixed-chunker streams — images, volumes — plain SHA-256 for objects), reusing the services' own export paths (services/<name>/export.ts through the
 // optional `exportData` hook): image download, volume → snapshot → clone → upload → download,
 // object GET. Nothing is stored: the "repository" of this export is a hash. Temporary snapshots,
 // clones and images carry the usual backup temporary names and are deleted at the end (the
 // backup sweeper finds them after a crash).
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { createStreamDigest, digestAlgFor, type StreamDigestAlg } from '../../streams/stream-digest.js';
 import type { DataExportContext, ExportedStream } from '../../services/data-export.js';
 import type { ServiceModule } from '../../services/module.js';
 import { mapLimit } from '../../services/common/limit.js';
@@ -14,22 +16,34 @@ import { newBackupId } from '../backup/temporary-naming.js';
 import type { ResourceRecord } from '../model/resource.js';
 import type { Session } from '../openstack/types.js';
 
-export async function hashStream(stream: Readable): Promise<{ size: number; sha256: string; md5: string }> {
-  const sha = createHash('sha256');
+/**
+ * Size, stream digest (`alg`, as a manifest records it), md5 and, when `alg` is not plain
+ * SHA-256, the plain SHA-256 too (`plainSha256`, to compare with snapshots older than the block tree).
+ */
+export async function hashStream(stream: Readable, alg: StreamDigestAlg = 'sha256'): Promise<{ size: number; sha256: string; md5: string; plainSha256: string }> {
+  const digest = createStreamDigest(alg);
+  const plain = alg === 'sha256' ? undefined : createHash('sha256');
   const md5 = createHash('md5');
   let size = 0;
   for await (const chunk of stream) {
     const buf = chunk as Buffer;
-    sha.update(buf);
+    digest.update(buf);
+    plain?.update(buf);
     md5.update(buf);
     size += buf.length;
   }
-  return { size, sha256: sha.digest('hex'), md5: md5.digest('hex') };
+  const sha256 = digest.digest();
+  return { size, sha256, md5: md5.digest('hex'), plainSha256: plain ? plain.digest('hex') : sha256 };
 }
 
 export interface ServedData {
-  /** Stream name (as the export names it, with the target's IDs) → sha256. */
+  /**
+   * Stream name (as the export names it, with the target's IDs) → its stream digest, in the
+   * algorithm a backup records for that stream now (compare with digestAlgOf of the recorded one).
+   */
   hashes: Map<string, string>;
+  /** Stream name → plain SHA-256 (what snapshots older than the block tree recorded for every stream). */
+  plainHashes: Map<string, string>;
   /** Resources whose data could not be read, with the reason. */
   failures: Array<{ kind: string; id: string; error: string }>;
 }
@@ -39,15 +53,17 @@ export async function hashServedData(session: Session, projectId: string, module
   const runId = newBackupId();
   const temporaries = new BackupTemporaries(session, runId);
   const hashes = new Map<string, string>();
+  const plainHashes = new Map<string, string>();
   const failures: ServedData['failures'] = [];
   const ctx: DataExportContext = {
     session,
     projectId,
     backupId: runId,
-    async writeStream(name, data): Promise<ExportedStream> {
-      const h = await hashStream(data);
+    async writeStream(name, data, opts): Promise<ExportedStream> {
+      const h = await hashStream(data, digestAlgFor(opts.chunker));
       hashes.set(name, h.sha256);
-      return { name, ...h };
+      plainHashes.set(name, h.plainSha256);
+      return { name, size: h.size, sha256: h.sha256, md5: h.md5 };
     },
     temporaries,
     progress: { step: () => undefined },
@@ -72,5 +88,5 @@ export async function hashServedData(session: Session, projectId: string, module
   } finally {
     await temporaries.releaseAll();
   }
-  return { hashes, failures };
+  return { hashes, plainHashes, failures };
 }

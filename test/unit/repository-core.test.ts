@@ -6,6 +6,7 @@ import { initRepository, openRepository } from '../../src/repository/index.js';
 import { addPassphrase, addPublicKey, listKeySlots, removeKeySlot } from '../../src/repository/key-admin.js';
 import { RepoLock } from '../../src/repository/locks.js';
 import { openBackend } from '../../src/repository/backends/index.js';
+import { streamDigestOf } from '../../streams/stream-digest.js';
 import { FAST_SCRYPT, MiB, day2, diskImage, prng, readAll, rsaKeyFiles, sha256, source, tempDir } from './repository-helpers.js';
 
 function filesUnder(dir: string): string[] {
@@ -62,7 +63,11 @@ describe('repository', () => {
         w.writeStream('empty', source(datas[3])),
         w.writeDocument('manifest', { resources: [{ id: 'x', kind: 'server' }] }),
       ]);
-      expect(results[0]).toMatchObject({ name: 'volume-a', size: 9 * MiB, sha256: sha256(datas[0]) });
+      // fixed-chunker streams record the 4 KiB block tree digest, CDC streams plain SHA-256
+      expect(results[0]).toMatchObject({ name: 'volume-a', size: 9 * MiB, sha256: streamDigestOf('sha256-b4k', datas[0]) });
+      expect(results[1]).toMatchObject({ name: 'object-b', sha256: sha256(datas[1]) });
+      expect(results[2]).toMatchObject({ name: 'zeros', sha256: streamDigestOf('sha256-b4k', datas[2]) });
+      expect(results[3]).toMatchObject({ name: 'empty', sha256: streamDigestOf('sha256-b4k', datas[3]) });
       const info = await w.commit();
       expect(info.streams.sort()).toEqual(['empty', 'object-b', 'volume-a', 'zeros']);
       expect(info.tags).toEqual({ project: 'p1' });

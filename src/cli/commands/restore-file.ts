@@ -1,16 +1,19 @@
 // `permafrost restore-file SNAPSHOT[:NAME] -o PATH|-`: writes one stream back. Into a file, zero
 // runs (and all-zero 4 KiB blocks) become holes: nothing is written there, the file is extended
 // with ftruncate, so a sparse image stays sparse; chunks are written at their offsets as soon as
-// they are complete. To stdout the stream is written in order. The SHA-256 is verified against
-// the manifest.
+// they are complete. To stdout the stream is written in order. The stream digest recorded in the
+// manifest is verified (streams/stream-digest.ts): for a block-tree digest (fixed-chunker streams)
+// each chunk is checked against its chunk ID as the read workers decrypt it and the tree is folded
+// from the same block digests, so the file is never read back; a plain SHA-256 (CDC streams, older
+// snapshots) is computed by a worker reading the file back behind the writes.
 import type { Command } from 'commander';
-import crypto from 'node:crypto';
 import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
 import { ThroughputMeter, progressMode } from '../../../streams/throughput-meter.js';
 import { CTL_FINAL, CTL_PREFIX, CTL_SEQ, CTL_SLOTS, type RestoreHashReply, type RestoreHashTask } from '../../../streams/restore-hash-worker.js';
 import { BLOCK_SIZE } from '../../../streams/keyed-hash.js';
+import { BlockTreeDigest, createStreamDigest, digestAlgOf, type StreamDigest } from '../../../streams/stream-digest.js';
 import { isAllZero } from '../../../streams/zero-detect.js';
 import { ExitCode, PermafrostError, UsageError } from '../../errors.js';
 import { prestartReadPool, type ChunkReader, type Extent } from '../../repository/chunk-reader.js';
@@ -99,13 +102,18 @@ class TrailingHash {
   }
 }
 
+/** How a file restore verifies: the block tree in the read workers, or a read-back SHA-256. */
+type FileVerify = { tree: BlockTreeDigest; idKey: Uint8Array } | { hasher: TrailingHash } | undefined;
+
 /**
  * Into a file: the file gets its final size first (ftruncate: zero runs stay holes), then every
  * chunk is written at its offset as soon as it is complete (out of order; only its non-zero 4 KiB
- * runs). The SHA-256 (returned when `verify`) is computed by a worker thread reading the file back
- * behind the writes.
+ * runs). Returns the stream digest when verifying: the block tree folded by restoreStream, or the
+ * SHA-256 a worker thread computes by reading the file back behind the writes.
  */
-async function toFile(file: string, size: number, reader: ChunkReader, maps: string[], hasher: TrailingHash | undefined, meter: ThroughputMeter): Promise<string | undefined> {
+async function toFile(file: string, size: number, reader: ChunkReader, maps: string[], verify: FileVerify, meter: ThroughputMeter): Promise<string | undefined> {
+  const hasher = verify && 'hasher' in verify ? verify.hasher : undefined;
+  const tree = verify && 'tree' in verify ? verify : undefined;
   const failWrite = (err: NodeJS.ErrnoException): never => {
     throw new PermafrostError(`cannot write ${file}: ${err.message}`, err.code === 'ENOSPC' || err.code === 'EDQUOT' ? ExitCode.noSpace : ExitCode.config);
   };
@@ -127,14 +135,16 @@ async function toFile(file: string, size: number, reader: ChunkReader, maps: str
         reported = end;
         hasher?.advance(end);
       },
+      ...(tree ? { verify: tree } : {}),
     });
+    if (tree) return tree.tree.digest();
     return await hasher?.finish(size);
   } finally {
     await fh.close();
   }
 }
 
-async function toStdout(extents: AsyncGenerator<Extent>, sha: crypto.Hash | undefined, meter: ThroughputMeter): Promise<void> {
+async function toStdout(extents: AsyncGenerator<Extent>, sha: StreamDigest | undefined, meter: ThroughputMeter): Promise<void> {
   const out = process.stdout;
   const write = async (b: Buffer): Promise<void> => {
     if (!out.write(b)) await once(out, 'drain');
@@ -160,7 +170,7 @@ export function register(program: Command): void {
       .command('restore-file <snapshot>')
       .description('restore one stream of a snapshot ("SNAPSHOT:NAME"; NAME may be left out when the snapshot has one stream; SNAPSHOT may be "latest" or an ID prefix)')
       .requiredOption('-o, --output <path>', 'file to write, or "-" for stdout')
-      .option('--no-verify', 'skip the SHA-256 check against the manifest')
+      .option('--no-verify', 'skip the check against the stream digest recorded in the manifest (block tree: chunk ID checks in the read workers; SHA-256: a read-back of the file)')
       .option('--json', 'JSON progress events on stderr and the result as JSON on stdout'),
   ).action(async (spec: string, opts: RestoreOpts) => {
     const colon = spec.indexOf(':');
@@ -170,16 +180,11 @@ export function register(program: Command): void {
     // Start the worker threads now: their start-up overlaps with opening the repository (the key
     // derivation alone takes ~0.1-0.3 s on one core).
     prestartReadPool();
-    const hasher = opts.verify && !toStdoutMode ? new TrailingHash() : undefined;
-    try {
-      await restore(name, snap, opts, toStdoutMode, hasher);
-    } finally {
-      await hasher?.close();
-    }
+    await restore(name, snap, opts, toStdoutMode);
   });
 }
 
-async function restore(name: string | undefined, snap: string, opts: RestoreOpts, toStdoutMode: boolean, hasher: TrailingHash | undefined): Promise<void> {
+async function restore(name: string | undefined, snap: string, opts: RestoreOpts, toStdoutMode: boolean): Promise<void> {
   await withRepo(opts, async (repo) => {
     const info = await repo.getSnapshot(snap);
     if (name === undefined) {
@@ -191,20 +196,30 @@ async function restore(name: string | undefined, snap: string, opts: RestoreOpts
     const { size, sha256, reader, maps } = await repo.streamSource(info.id, name);
     const meter = new ThroughputMeter('restore', progressMode({ json: opts.json }), size);
     const verify = Boolean(opts.verify && sha256);
+    const alg = digestAlgOf(sha256);
     let actual: string | undefined;
     if (toStdoutMode) {
-      const sha = verify ? crypto.createHash('sha256') : undefined;
+      const sha = verify ? createStreamDigest(alg) : undefined;
       await toStdout(streamExtents(reader, maps), sha, meter);
-      actual = sha?.digest('hex');
-    } else actual = await toFile(opts.output!, size, reader, maps, verify ? hasher : undefined, meter);
+      actual = sha?.digest();
+    } else if (verify && alg === 'sha256-b4k') {
+      actual = await toFile(opts.output!, size, reader, maps, { tree: new BlockTreeDigest(), idKey: repo.secrets.idKey }, meter);
+    } else {
+      const hasher = verify ? new TrailingHash() : undefined;
+      try {
+        actual = await toFile(opts.output!, size, reader, maps, hasher ? { hasher } : undefined, meter);
+      } finally {
+        await hasher?.close();
+      }
+    }
     meter.finish({ snapshot: info.id, stream: name });
     if (actual && actual !== sha256) {
-      throw new PermafrostError(`restored data of "${name}" does not match the SHA-256 recorded at backup: the repository is damaged (run \`permafrost repo check --read-data\`)`, ExitCode.corrupted);
+      throw new PermafrostError(`restored data of "${name}" does not match the ${alg} digest recorded at backup: the repository is damaged (run \`permafrost repo check --read-data\`)`, ExitCode.corrupted);
     }
     const result = { snapshot: info.id, stream: name, size, sha256, verified: Boolean(actual), output: opts.output, mibPerSec: Number(meter.mibPerSec.toFixed(1)), seconds: meter.elapsedSec };
     if (opts.json) printJson(result);
     else if (!toStdoutMode) {
-      process.stdout.write(`restored ${name} from snapshot ${info.id.slice(0, 8)} to ${opts.output}: ${formatBytes(size)}${actual ? ', SHA-256 verified' : ''}, ${meter.mibPerSec.toFixed(0)} MiB/s\n`);
+      process.stdout.write(`restored ${name} from snapshot ${info.id.slice(0, 8)} to ${opts.output}: ${formatBytes(size)}${actual ? `, ${alg === 'sha256' ? 'SHA-256' : 'chunk IDs and block tree digest'} verified` : ''}, ${meter.mibPerSec.toFixed(0)} MiB/s\n`);
     }
   });
 }
