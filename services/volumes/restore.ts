@@ -3,13 +3,15 @@
 // creates the volume from it, and the image is deleted again. Bootable flag and image metadata
 // are then set back to what the snapshot says (Cinder copies the temporary image's instead).
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, isNotFound } from '../common/http-status.js';
 import { glance, deleteImage } from '../images/restore.js';
 import { uploadImage } from '../images/upload-image.js';
 import { markerMetadata, hasMarker, userMetadata, RESTORE_META_KEY, SOURCE_META_KEY, TEMPORARY_META_KEY } from '../restore-marker.js';
 import type { KindRestorer, RestoreContext, RestoredResource, RestoreStep, ServiceRestoreHooks } from '../restore-hooks.js';
 import type { ResourceRecord } from '../../src/model/resource.js';
-import { ComputeClient } from '../compute/client.js';
+import { ComputeClient, type Server } from '../compute/client.js';
+import { afterAttach, beforeDetach, restartKeysOf, restartListOf, restartMetadata } from '../../src/restore/volume-replace.js';
 import { VolumeClient, type Volume } from './client.js';
 
 const cinder = (ctx: RestoreContext) => ctx.client('volumev3', (s) => VolumeClient.open(s));
@@ -97,11 +99,24 @@ interface Held {
   restart: string[];
 }
 
+/** The server once no task runs on it (a stop or start a killed run left going), or as it is after WAIT. */
+async function settledServer(ctx: RestoreContext, serverId: string): Promise<Server> {
+  const nova = await compute(ctx);
+  const deadline = Date.now() + WAIT.timeoutMs;
+  for (;;) {
+    const server = await nova.getServer(serverId);
+    if (!server['OS-EXT-STS:task_state'] || Date.now() > deadline) return server;
+    await sleep(WAIT.intervalMs, undefined, { signal: ctx.signal });
+  }
+}
+
 /**
  * Frees a volume from its servers: the servers it is attached to are stopped (a running guest
- * may never acknowledge a hot-unplug; those that ran are remembered), then it is detached.
+ * may never acknowledge a hot-unplug; those that ran are remembered — by `remember`, before the
+ * first stop, so that a run killed meanwhile knows them too), then it is detached. A server a
+ * killed run was stopping is waited for, not stopped again (Nova refuses a second stop).
  */
-async function releaseFromServers(ctx: RestoreContext, volumeId: string, what: string): Promise<Held> {
+async function releaseFromServers(ctx: RestoreContext, volumeId: string, what: string, remember?: (running: string[]) => Promise<void>): Promise<Held> {
   const client = await cinder(ctx);
   let current = await client.getVolume(volumeId);
   if (current.status !== 'available' && current.status !== 'in-use') current = (await client.waitForVolume(volumeId, ['available', 'in-use'], { ...WAIT, signal: ctx.signal })) ?? current;
@@ -109,35 +124,42 @@ async function releaseFromServers(ctx: RestoreContext, volumeId: string, what: s
   const restart: string[] = [];
   if (attachments.length === 0) return { attachments, restart };
   const nova = await compute(ctx);
-  for (const serverId of new Set(attachments.map((a) => a.server_id))) {
-    const server = await nova.getServer(serverId);
+  const servers = [...new Set(attachments.map((a) => a.server_id))];
+  for (const serverId of servers) {
+    let server = await nova.getServer(serverId);
     if ((server as { 'OS-EXT-SRV-ATTR:root_device_name'?: string })['OS-EXT-SRV-ATTR:root_device_name'] === attachments.find((a) => a.server_id === serverId)?.device && !server.image) {
       throw new Error(`${what} is the root disk of server ${server.name} (${serverId}): it cannot be detached; leave the volume out of the overwrite (set its step to "skip")`);
     }
-    if (server.status === 'ACTIVE') {
-      await nova.stop(serverId);
-      restart.push(serverId);
-    }
-    if (server.status !== 'SHUTOFF') await nova.waitForServer(serverId, ['SHUTOFF'], { ...WAIT, signal: ctx.signal });
+    if (beforeDetach(server) === 'wait') server = await settledServer(ctx, serverId);
+    if (beforeDetach(server) === 'stop') restart.push(serverId);
   }
+  if (restart.length > 0) await remember?.(restart);
+  for (const serverId of restart) await nova.stop(serverId);
+  for (const serverId of servers) await nova.waitForServer(serverId, ['SHUTOFF'], { ...WAIT, signal: ctx.signal });
   for (const a of attachments) await nova.detachVolume(a.server_id, volumeId);
   await client.waitForVolume(volumeId, ['available'], { ...WAIT, signal: ctx.signal });
   return { attachments, restart };
 }
 
-/** Attaches `volumeId` where `held` says (same devices) and starts the servers that ran; returns what failed. */
+/** Attaches `volumeId` where `held` says (same devices) and starts the servers that ran (those already running again are left alone); returns what failed. */
 async function attachToServers(ctx: RestoreContext, volumeId: string, held: Held): Promise<string[]> {
   const problems: string[] = [];
-  if (held.attachments.length === 0) return problems;
+  if (held.attachments.length === 0 && held.restart.length === 0) return problems;
   const client = await cinder(ctx);
   const nova = await compute(ctx);
-  const already = new Set(((await client.getVolume(volumeId)).attachments ?? []).map((a) => a.server_id));
-  for (const a of held.attachments) {
-    if (already.has(a.server_id)) continue;
-    await nova.attachVolume(a.server_id, { volumeId, ...(a.device ? { device: a.device } : {}) }).catch((err: unknown) => problems.push(`could not be attached to server ${a.server_id} (${errorMessage(err)})`));
+  if (held.attachments.length > 0) {
+    const already = new Set(((await client.getVolume(volumeId)).attachments ?? []).map((a) => a.server_id));
+    for (const a of held.attachments) {
+      if (already.has(a.server_id)) continue;
+      await nova.attachVolume(a.server_id, { volumeId, ...(a.device ? { device: a.device } : {}) }).catch((err: unknown) => problems.push(`could not be attached to server ${a.server_id} (${errorMessage(err)})`));
+    }
+    await client.waitForVolume(volumeId, ['in-use'], { ...WAIT, signal: ctx.signal }).catch((err: unknown) => problems.push(`did not become in-use (${errorMessage(err)})`));
   }
-  await client.waitForVolume(volumeId, ['in-use'], { ...WAIT, signal: ctx.signal }).catch((err: unknown) => problems.push(`did not become in-use (${errorMessage(err)})`));
   for (const serverId of held.restart) {
+    let server = await nova.findServer(serverId);
+    if (!server) continue;
+    if (afterAttach(server) === 'wait') server = await settledServer(ctx, serverId);
+    if (afterAttach(server) !== 'start') continue;
     await nova.start(serverId).catch((err: unknown) => problems.push(`server ${serverId} could not be started again (${errorMessage(err)})`));
     await nova.waitForServer(serverId, ['ACTIVE'], { ...WAIT, signal: ctx.signal }).catch(() => undefined);
   }
@@ -210,16 +232,22 @@ async function reimageVolume(ctx: RestoreContext, record: ResourceRecord, stream
  * replace (the default overwrite of a volume): a new volume is made from the backed-up bytes (the
  * path a restore creates volumes by), the existing one is detached from its servers (stopped
  * meanwhile), the new one attached in its place (same devices), the servers started again and
- * the old volume deleted. The volume gets a new ID. Re-runnable: the new volume carries the
- * restore marker and is found again; where it must be attached is also read from the snapshot.
+ * the old volume deleted. The volume gets a new ID. Re-runnable after a kill at any point: the new
+ * volume carries the restore marker and is found again; where it must be attached is also read
+ * from the snapshot; the servers the replace stopped are listed in the new volume's metadata
+ * (RESTART_META_KEY, written before the first stop, removed once they run again), so a resumed
+ * run starts exactly those again, whatever step the server itself has in the plan.
  */
 async function replaceVolume(ctx: RestoreContext, step: RestoreStep, record: ResourceRecord, targetId: string): Promise<RestoredResource> {
   const what = `volume ${record.name || record.id}`;
   const client = await cinder(ctx);
   let replacement: RestoredResource;
+  let remembered: string[] = [];
   const earlier = await findVolumeByMarker(ctx, record.id);
   if (earlier && earlier.id !== targetId && earlier.status !== 'error') {
+    // a killed run's replacement, maybe still filling or being attached: settled first
     if (earlier.status !== 'available' && earlier.status !== 'in-use') await client.waitForVolume(earlier.id, ['available', 'in-use'], { ...WAIT, signal: ctx.signal });
+    remembered = restartListOf(earlier.metadata);
     replacement = { id: earlier.id, changed: await restoreVolumeAttributes(ctx, earlier.id, record.fields) };
   } else {
     if (earlier && earlier.status === 'error') {
@@ -228,11 +256,20 @@ async function replaceVolume(ctx: RestoreContext, step: RestoreStep, record: Res
     }
     replacement = await volumeFromBackup(ctx, step, record);
   }
-  const old = await client.getVolume(targetId).catch((err: unknown) => {
+  let old = await client.getVolume(targetId).catch((err: unknown) => {
     if (isNotFound(err)) return undefined;
     throw err;
   });
-  const held: Held = old ? await releaseFromServers(ctx, targetId, what) : { attachments: [], restart: [] };
+  if (old?.status === 'deleting') {
+    // a killed run had got as far as deleting it
+    await client.waitForVolumeDeleted(targetId, { ...WAIT, signal: ctx.signal });
+    old = undefined;
+  }
+  const remember = async (running: string[]) => {
+    await client.updateVolumeMetadata(replacement.id, restartMetadata([...remembered, ...running]));
+  };
+  const held: Held = old ? await releaseFromServers(ctx, targetId, what, remember) : { attachments: [], restart: [] };
+  for (const serverId of remembered) if (!held.restart.includes(serverId)) held.restart.push(serverId);
   // a re-run after a crash between detach and attach: the snapshot says where it belongs
   const recorded = Array.isArray(record.fields.attachments) ? (record.fields.attachments as Array<{ server_id?: string; device?: string }>) : [];
   for (const a of recorded) {
@@ -240,15 +277,24 @@ async function replaceVolume(ctx: RestoreContext, step: RestoreStep, record: Res
     if (serverId && !held.attachments.some((h) => h.server_id === serverId)) held.attachments.push({ server_id: serverId, ...(a.device ? { device: a.device } : {}) });
   }
   const problems = await attachToServers(ctx, replacement.id, held);
-  if (problems.length > 0) throw new Error(`${what}: the new volume ${replacement.id} (backed-up bytes) ${problems.join('; ')}; the old volume ${targetId} is kept, detached`);
+  if (problems.length > 0) throw new Error(`${what}: the new volume ${replacement.id} (backed-up bytes) ${problems.join('; ')}; the old volume ${targetId} is ${old ? 'kept, detached' : 'gone'}`);
+  // the servers run again: the list of those to start is done with
+  for (const key of restartKeysOf((await client.getVolume(replacement.id)).metadata)) {
+    await client.deleteVolumeMetadataKey(replacement.id, key).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
   if (old) {
     try {
       await client.deleteVolume(targetId);
       await client.waitForVolumeDeleted(targetId, { ...WAIT, signal: ctx.signal });
       ctx.note(`${what} was replaced: the new volume ${replacement.id} holds the backed-up bytes${held.attachments.length > 0 ? ' and is attached in its place (same devices; the servers were stopped meanwhile and those that ran started again)' : ''}; the old volume ${targetId} was deleted`);
     } catch (err) {
-      ctx.note(`${what} was replaced by the new volume ${replacement.id}; the old volume ${targetId} could not be deleted and is kept, detached (${errorMessage(err)})`);
+      if (isNotFound(err)) ctx.note(`${what} was replaced by the new volume ${replacement.id}; the old volume ${targetId} was deleted`);
+      else ctx.note(`${what} was replaced by the new volume ${replacement.id}; the old volume ${targetId} could not be deleted and is kept, detached (${errorMessage(err)})`);
     }
+  } else {
+    ctx.note(`${what} was replaced: the new volume ${replacement.id} holds the backed-up bytes${held.attachments.length > 0 ? ' and is attached in its place' : ''}; the old volume ${targetId} was already deleted (an interrupted run got that far)`);
   }
   return replacement;
 }
