@@ -2,8 +2,9 @@
 // random order (so the layout does not reveal the order or sizes of a stream's chunks), the pack is
 // uploaded, then its index file — a pack becomes usable for dedup only once both exist.
 // Memory: one filling pack buffer plus one per upload in flight (`maxUploads`), reused from pack to
-// pack: each blob is copied into the filling buffer when it arrives, and at the cut into the upload
-// buffer in the shuffled order.
+// pack: each blob is copied into the filling buffer when it arrives. At the cut, a backend with
+// putParts (local files: writev) writes the blobs in the shuffled order straight from the filling
+// buffer, which then goes to the upload; other backends get one buffer, copied in that order.
 import crypto from 'node:crypto';
 import type { Backend } from './types.js';
 import { packKey, randomId } from './format.js';
@@ -98,23 +99,41 @@ export class PackWriter {
       const j = crypto.randomInt(i + 1);
       [all[i], all[j]] = [all[j], all[i]];
     }
-    const body = this.stock.take(Math.max(total, this.targetSize + (1 << 20)));
     const entries: BlobEntry[] = [];
     let offset = 0;
+    if (this.backend.putParts) {
+      const fill = this.fill;
+      this.fill = undefined; // the next add() takes another buffer from the stock
+      const parts: Buffer[] = [];
+      for (const b of all) {
+        const { at, length, ...meta } = b;
+        parts.push(fill.subarray(at, at + length));
+        entries.push({ ...meta, offset, length });
+        offset += length;
+      }
+      this.track(this.upload(entries, parts, offset), fill, entries);
+      return;
+    }
+    const body = this.stock.take(Math.max(total, this.targetSize + (1 << 20)));
     for (const b of all) {
       const { at, length, ...meta } = b;
       this.fill.copy(body, offset, at, at + length);
       entries.push({ ...meta, offset, length });
       offset += length;
     }
-    const p: Promise<void> = this.upload(entries, body.subarray(0, offset)).then(
+    this.track(this.upload(entries, body.subarray(0, offset), offset), body, entries);
+  }
+
+  /** Tracks an upload; `buffer` goes back to the stock when it is done. */
+  private track(upload: Promise<void>, buffer: Buffer, entries: BlobEntry[]): void {
+    const p: Promise<void> = upload.then(
       () => {
         this.uploads.delete(p);
-        this.stock.give(body);
+        this.stock.give(buffer);
       },
       (err) => {
         this.uploads.delete(p);
-        this.stock.give(body);
+        this.stock.give(buffer);
         this.failure ??= err;
         for (const e of entries) this.index.release(e.id);
       },
@@ -122,15 +141,16 @@ export class PackWriter {
     this.uploads.add(p);
   }
 
-  private async upload(entries: BlobEntry[], body: Buffer): Promise<void> {
+  private async upload(entries: BlobEntry[], body: Buffer | Buffer[], bodyLength: number): Promise<void> {
     const packId = randomId(32);
-    await this.backend.put(packKey(packId), body);
+    if (Buffer.isBuffer(body)) await this.backend.put(packKey(packId), body);
+    else await this.backend.putParts!(packKey(packId), body);
     const usedDeks: Record<string, WrappedDek> = {};
     for (const e of entries) if (e.key !== 'map' && this.deks[e.key]) usedDeks[e.key] = this.deks[e.key];
     const file = { version: 1, pack: packId, deks: usedDeks, blobs: entries };
     const indexBytes = await writePackIndex(this.backend, this.index.key, file);
     this.index.addPack(file);
-    this.bytesStored += body.length + indexBytes;
+    this.bytesStored += bodyLength + indexBytes;
     this.packsWritten++;
   }
 

@@ -9,6 +9,11 @@ export interface Backend {
   readonly location: string;
   /** Writes the whole object; atomic: a reader sees either nothing or all of it. */
   put(key: string, data: Buffer): Promise<void>;
+  /**
+   * Optional: as put() of the concatenation of `parts`, without joining them into one buffer first
+   * (a local file is written with writev). Packs use it to write their shuffled blobs in place.
+   */
+  putParts?(key: string, parts: Buffer[]): Promise<void>;
   /** Writes an object only if it does not exist yet; returns false if it already existed. */
   putIfAbsent?(key: string, data: Buffer): Promise<boolean>;
   get(key: string): Promise<Buffer>;

@@ -55,13 +55,14 @@ export class LocalBackend implements Backend {
   }
 
   /** Writes to tmp/<random> and returns its path; the caller moves it into place. */
-  private async writeTemp(data: Buffer): Promise<string> {
+  private async writeTemp(data: Buffer | Buffer[]): Promise<string> {
     const dir = path.join(this.root, TMP_DIR);
     await fs.mkdir(dir, { recursive: true });
     const tmp = path.join(dir, `${randomBytes(8).toString('hex')}.tmp`);
     const fh = await fs.open(tmp, 'wx', 0o600);
     try {
-      await fh.writeFile(data);
+      if (Buffer.isBuffer(data)) await fh.writeFile(data);
+      else await writeAllParts(fh, data);
       await fh.sync();
     } finally {
       await fh.close();
@@ -69,7 +70,11 @@ export class LocalBackend implements Backend {
     return tmp;
   }
 
-  async put(key: string, data: Buffer): Promise<void> {
+  async putParts(key: string, parts: Buffer[]): Promise<void> {
+    await this.put(key, parts);
+  }
+
+  async put(key: string, data: Buffer | Buffer[]): Promise<void> {
     const target = this.file(key);
     try {
       await fs.mkdir(path.dirname(target), { recursive: true });
@@ -168,5 +173,28 @@ export class LocalBackend implements Backend {
 
   async close(): Promise<void> {
     /* nothing held open */
+  }
+}
+
+/** Writes `parts` one after the other from the start of the file (writev, resuming short writes). */
+async function writeAllParts(fh: fs.FileHandle, parts: Buffer[]): Promise<void> {
+  const MAX_IOV = 1024;
+  let position = 0;
+  let i = 0;
+  let skip = 0; // bytes of parts[i] already written
+  while (i < parts.length) {
+    const batch = parts.slice(i, i + MAX_IOV);
+    if (skip > 0) batch[0] = batch[0].subarray(skip);
+    const want = batch.reduce((a, b) => a + b.length, 0);
+    const { bytesWritten } = await fh.writev(batch, position);
+    if (bytesWritten === 0 && want > 0) throw new Error('writev wrote nothing');
+    position += bytesWritten;
+    let left = bytesWritten + skip;
+    skip = 0;
+    while (i < parts.length && left >= parts[i].length) {
+      left -= parts[i].length;
+      i++;
+    }
+    skip = left;
   }
 }

@@ -1,0 +1,25 @@
+// LocalBackend.putParts (packs written with writev straight from the filling buffer): the file
+// holds the parts in order, whatever their number (more than one writev call) and sizes.
+import crypto from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LocalBackend } from '../../../src/repository/backends/local.js';
+import { tempDir } from '../repository-helpers.js';
+
+describe('local backend putParts', () => {
+  const tmp = tempDir('put-parts');
+  afterAll(() => tmp.cleanup());
+
+  it('writes the concatenation of the parts', async () => {
+    const root = path.join(tmp.dir, 'repo');
+    mkdirSync(root);
+    const backend = await LocalBackend.open(root, { create: false });
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 2500; i++) parts.push(crypto.randomBytes(i % 7 === 0 ? 0 : (i * 37) % 5000));
+    await backend.putParts('data/ab/parts', parts);
+    expect((await backend.get('data/ab/parts')).equals(Buffer.concat(parts))).toBe(true);
+    await backend.putParts('data/ab/none', []);
+    expect((await backend.get('data/ab/none')).length).toBe(0);
+  });
+});
