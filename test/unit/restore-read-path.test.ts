@@ -135,6 +135,11 @@ describe('CLI: restore-file read path', () => {
     expect(r3.blocks).toBeLessThan(24 * MiB);
   }, 300_000);
 
+  it('verifies in the read workers too (delta chains rehash only their changed blocks)', async () => {
+    const r3 = await restoreToFile(snap3, { PERMAFROST_RESTORE_VERIFY_IN: 'workers' });
+    expect(r3.out.equals(day3)).toBe(true);
+  }, 300_000);
+
   it('restores correctly with a tiny output arena (reads wait for room, no deadlock)', async () => {
     const { out } = await restoreToFile(snap3, { PERMAFROST_RESTORE_ARENA_MIB: '4' });
     expect(out.equals(day3)).toBe(true);
