@@ -3,8 +3,8 @@
 // with ftruncate, so a sparse image stays sparse; chunks are written at their offsets as soon as
 // they are complete. To stdout the stream is written in order. The stream digest recorded in the
 // manifest is verified (streams/stream-digest.ts): for a block-tree digest (fixed-chunker streams)
-// each chunk is checked against its chunk ID as the read workers decrypt it and the tree is folded
-// from the same block digests, so the file is never read back; a plain SHA-256 (CDC streams, older
+// each chunk is checked against its chunk ID as it is rebuilt and the tree is folded from the same
+// block digests (stream-reader.ts), so the file is never read back; a plain SHA-256 (CDC streams, older
 // snapshots) is computed by a worker reading the file back behind the writes.
 import type { Command } from 'commander';
 import { once } from 'node:events';
@@ -170,7 +170,7 @@ export function register(program: Command): void {
       .command('restore-file <snapshot>')
       .description('restore one stream of a snapshot ("SNAPSHOT:NAME"; NAME may be left out when the snapshot has one stream; SNAPSHOT may be "latest" or an ID prefix)')
       .requiredOption('-o, --output <path>', 'file to write, or "-" for stdout')
-      .option('--no-verify', 'skip the check against the stream digest recorded in the manifest (block tree: chunk ID checks in the read workers; SHA-256: a read-back of the file)')
+      .option('--no-verify', 'skip the check against the stream digest recorded in the manifest (block tree: chunk ID checks as chunks are rebuilt; SHA-256: a read-back of the file)')
       .option('--json', 'JSON progress events on stderr and the result as JSON on stdout'),
   ).action(async (spec: string, opts: RestoreOpts) => {
     const colon = spec.indexOf(':');
