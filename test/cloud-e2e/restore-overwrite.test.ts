@@ -28,7 +28,7 @@
 // The images carry `os_shutdown_timeout=10`: their guests have no OS (they sit in the BIOS) and
 // never answer an ACPI shutdown, so every stop and rebuild would otherwise wait Nova's 60 s.
 // The project (and everything in it) is removed in afterAll, also when a test fails.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
@@ -44,7 +44,7 @@ import { VolumeClient } from '../../services/volumes/client.js';
 import type { ResourceRecord } from '../../src/model/resource.js';
 import { openSession } from '../../src/openstack/connect.js';
 import type { Session } from '../../src/openstack/types.js';
-import { adminSession, backupProject, dropProject, freshRestoreRepository, grantRole, inventoryOf, notIdentical, projectSession, readJson, reportOf, runCli, stateFileOf } from './helpers/restore-harness.js';
+import { adminSession, backupProject, dropProject, freshRestoreRepository, grantRole, inventoryOf, notIdentical, projectSession, readJson, reportOf, runCli, sparseVolumeDigest, stateFileOf } from './helpers/restore-harness.js';
 
 const run = promisify(execFile);
 const suffix = randomBytes(3).toString('hex');
@@ -77,28 +77,6 @@ interface Built {
   networkId: string;
 }
 let built: Built;
-
-/** sha256 of a 1 GiB volume holding `parts` (offset → bytes) and zeros elsewhere. */
-function volumeSha(parts: Array<[number, Buffer]>, size = GiB): string {
-  const h = createHash('sha256');
-  const zeros = Buffer.alloc(16 * MiB);
-  let at = 0;
-  for (const [offset, bytes] of [...parts].sort((a, b) => a[0] - b[0])) {
-    while (at < offset) {
-      const n = Math.min(zeros.length, offset - at);
-      h.update(n === zeros.length ? zeros : zeros.subarray(0, n));
-      at += n;
-    }
-    h.update(bytes);
-    at += bytes.length;
-  }
-  while (at < size) {
-    const n = Math.min(zeros.length, size - at);
-    h.update(n === zeros.length ? zeros : zeros.subarray(0, n));
-    at += n;
-  }
-  return h.digest('hex');
-}
 
 /** The file that holds the volume's current bytes (after snapshots: the active overlay), and its format. */
 async function activeVolumeFile(volumeId: string): Promise<{ file: string; format: string }> {
@@ -235,10 +213,10 @@ describe('in-place restore with --overwrite', () => {
     const volumeRecord = manifest.resources.find((r) => r.kind === 'volume' && r.id === built.volumeId)!;
     const backedUpVolumeSha = volumeRecord.data!.find((d) => d.stream === `volume/${built.volumeId}`)!.sha256;
     // the backup holds exactly the bytes the test wrote
-    expect(backedUpVolumeSha).toBe(volumeSha([[0, DATA_A], [MARKER_AT, MARKER]]));
+    expect(backedUpVolumeSha).toBe(sparseVolumeDigest([[0, DATA_A], [MARKER_AT, MARKER]], GiB, backedUpVolumeSha));
     const serverRecord = manifest.resources.find((r) => r.kind === 'server' && r.id === built.serverId)!;
     const backedUpRootSha = serverRecord.data!.find((d) => d.stream === `server/${built.serverId}`)!.sha256;
-    expect(backedUpRootSha).toMatch(/^[0-9a-f]{64}$/);
+    expect(backedUpRootSha).toMatch(/^(sha256-b4k:)?[0-9a-f]{64}$/);
 
     // ---- 2. change it in place (nothing deleted)
     await writeIntoVolume(built.volumeId, [[0, DATA_B]], { nova, id: built.serverId });

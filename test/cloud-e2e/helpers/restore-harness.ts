@@ -2,6 +2,7 @@
 // project (taken once per test run), the permafrost CLI as a child process, sessions, the plan
 // and state files of a restore, and the names every seeded resource must have again afterwards.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -194,3 +195,50 @@ export const SEEDED_DEMO: Record<string, string[]> = {
   keypair: ['demo-key'],
   container: ['demo-container', 'demo-public', 'demo-segments', 'demo-versioned'],
 };
+
+/**
+ * The digest the manifest records for a volume of `size` bytes holding `parts` (offset → bytes) and
+ * zeros elsewhere, in the algorithm of `recorded` (streams/stream-digest.ts, computed here on its
+ * own from the documented definition): plain SHA-256 of the bytes, or "sha256-b4k:" — SHA-256 over
+ * the SHA-256 of every 4 KiB block (32 zero bytes for an all-zero block) and the length as u64le.
+ */
+export function sparseVolumeDigest(parts: Array<[number, Buffer]>, size: number, recorded: string): string {
+  const sorted = [...parts].sort((a, b) => a[0] - b[0]);
+  if (!recorded.startsWith('sha256-b4k:')) {
+    const h = createHash('sha256');
+    const zeros = Buffer.alloc(16 * 2 ** 20);
+    let at = 0;
+    const pad = (to: number) => {
+      for (; at < to; ) {
+        const n = Math.min(zeros.length, to - at);
+        h.update(zeros.subarray(0, n));
+        at += n;
+      }
+    };
+    for (const [offset, bytes] of sorted) {
+      pad(offset);
+      h.update(bytes);
+      at += bytes.length;
+    }
+    pad(size);
+    return h.digest('hex');
+  }
+  const BLOCK = 4096;
+  const zeroDigest = Buffer.alloc(32);
+  const tree = createHash('sha256');
+  for (let start = 0; start < size; start += BLOCK) {
+    const end = Math.min(start + BLOCK, size);
+    const touching = sorted.filter(([o, b]) => o < end && o + b.length > start);
+    if (touching.length === 0) {
+      tree.update(zeroDigest);
+      continue;
+    }
+    const block = Buffer.alloc(end - start);
+    for (const [o, b] of touching) b.copy(block, Math.max(0, o - start), Math.max(0, start - o), Math.min(b.length, end - o));
+    tree.update(block.every((x) => x === 0) ? zeroDigest : createHash('sha256').update(block).digest());
+  }
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(size));
+  tree.update(length);
+  return `sha256-b4k:${tree.digest('hex')}`;
+}
