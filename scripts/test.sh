@@ -12,27 +12,35 @@ bash test/cloud/ensure.sh --instance two
 export PERMAFROST_CLOUD_READY=1
 mkdir -p .test-results
 rm -f .test-results/*.json
-# Three lanes side by side: the unit suites (CPU), the restore suite (long waits on the cloud: whole
-# projects restored, servers booting) and every other real-cloud suite. The restore suite never
-# touches the shared demo project except to back it up (it restores into copies), and every
+# Four lanes side by side: the unit suites (CPU), the demo restore suite (long waits on the cloud:
+# whole projects restored, servers booting), the in-place overwrite suites (each in its own small
+# project, several servers stopped/rebuilt) and every other real-cloud suite. The restore suites never
+# touch the shared demo project except to back it up (they restore into copies), and every
 # real-cloud suite names what it creates pf-test-* and leaves those out of its backups, so the
 # lanes do not disturb each other; together they take about the time of the longest lane.
-# The restore lane: the demo restore scenarios and the in-place overwrite (its own small project).
-restore_suites=(test/cloud-e2e/restore-demo.test.ts test/cloud-e2e/restore-overwrite.test.ts)
-restore_excludes=()
-for f in "${restore_suites[@]}"; do restore_excludes+=(--exclude "$f"); done
+restore_suites=(test/cloud-e2e/restore-demo.test.ts)
+overwrite_suites=(test/cloud-e2e/restore-overwrite.test.ts test/cloud-e2e/restore-overwrite-resume.test.ts)
+lane_excludes=()
+for f in "${restore_suites[@]}" "${overwrite_suites[@]}"; do lane_excludes+=(--exclude "$f"); done
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.test-results/unit.json "$@" \
   > .test-results/unit.log 2>&1 &
 unit_pid=$!
 npx vitest run --project cloud --reporter=default --reporter=json --outputFile.json=.test-results/restore.json "${restore_suites[@]}" "$@" \
   > .test-results/restore.log 2>&1 &
 restore_pid=$!
+npx vitest run --project cloud --reporter=default --reporter=json --outputFile.json=.test-results/overwrite.json "${overwrite_suites[@]}" "$@" \
+  > .test-results/overwrite.log 2>&1 &
+overwrite_pid=$!
 cloud_status=0
-npx vitest run --project cloud "${restore_excludes[@]}" --reporter=default --reporter=json --outputFile.json=.test-results/cloud.json "$@" || cloud_status=$?
+npx vitest run --project cloud "${lane_excludes[@]}" --reporter=default --reporter=json --outputFile.json=.test-results/cloud.json "$@" || cloud_status=$?
 unit_status=0
 wait "$unit_pid" || unit_status=$?
 restore_status=0
 wait "$restore_pid" || restore_status=$?
+overwrite_status=0
+wait "$overwrite_pid" || overwrite_status=$?
+echo "---- overwrite suites (.test-results/overwrite.log)"
+cat .test-results/overwrite.log
 echo "---- restore suite (.test-results/restore.log)"
 cat .test-results/restore.log
 echo "---- unit suites (.test-results/unit.log)"
@@ -40,7 +48,7 @@ cat .test-results/unit.log
 node -e '
   const fs = require("node:fs");
   let passed = 0, failed = 0, skipped = 0;
-  for (const f of ["unit", "cloud", "restore"]) {
+  for (const f of ["unit", "cloud", "restore", "overwrite"]) {
     const file = `.test-results/${f}.json`;
     if (!fs.existsSync(file)) { console.error(`no results from the ${f} project`); failed++; continue; }
     const r = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -48,4 +56,4 @@ node -e '
   }
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 '
-[ "$unit_status" = 0 ] && [ "$cloud_status" = 0 ] && [ "$restore_status" = 0 ]
+[ "$unit_status" = 0 ] && [ "$cloud_status" = 0 ] && [ "$restore_status" = 0 ] && [ "$overwrite_status" = 0 ]
