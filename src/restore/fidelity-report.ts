@@ -12,6 +12,7 @@ import type { Plan } from '../../restore-plans/plan-schema.js';
 import type { ResourceRecord } from '../model/resource.js';
 import type { Session } from '../openstack/types.js';
 import { hashServedData } from './data-hasher.js';
+import { digestAlgOf } from '../../streams/stream-digest.js';
 import { pairVersionStreams, targetVersions } from './object-versions.js';
 import { comparableFields, ownerAsMapped, resolveProjectPlaceholders } from './fidelity-adjust.js';
 import { recordKey } from './restore-context.js';
@@ -72,6 +73,8 @@ export async function fidelityReport(opts: FidelityOptions): Promise<FidelityRes
   }
 
   let served = new Map<string, string>();
+  // snapshots older than the block-tree digest recorded plain SHA-256 for every stream
+  let servedPlain = new Map<string, string>();
   let dataFailures: FidelityResult['dataFailures'] = [];
   if (opts.checkData !== false) {
     const withData = compared.filter((c) => (c.snapshot.data ?? []).length > 0 && c.targetId);
@@ -90,6 +93,7 @@ export async function fidelityReport(opts: FidelityOptions): Promise<FidelityRes
     }
     const result = await hashServedData(opts.session, opts.projectId, opts.modules, dedupe(toRead), opts.signal);
     served = result.hashes;
+    servedPlain = result.plainHashes;
     dataFailures = result.failures;
   }
 
@@ -130,7 +134,7 @@ export async function fidelityReport(opts: FidelityOptions): Promise<FidelityRes
       // an SLO's stream is its manifest, which holds upload times: compared by its fields (slo_etag)
       if (slo) continue;
       const actual = versionStreams.get(stream.stream) ?? servedStreamName(snapshot, restored, stream.stream);
-      const sha = actual ? served.get(actual) : undefined;
+      const sha = actual ? (digestAlgOf(stream.sha256) === 'sha256' ? servedPlain : served).get(actual) : undefined;
       if (sha) restoredData[stream.stream] = sha;
     }
     const comparable = { ...snapshot, fields: comparableFields(snapshot.kind, snapshot.fields) };
