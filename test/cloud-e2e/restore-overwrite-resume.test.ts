@@ -24,30 +24,26 @@
 // a test fails. The image carries os_shutdown_timeout=10 (its guest has no OS and never answers an
 // ACPI shutdown): every stop takes ~10 s, which is the window of kill point 2.
 import { randomBytes } from 'node:crypto';
-import { execFile, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComputeClient, type Server } from '../../services/compute/client.js';
-import { IdentityClient } from '../../services/identity/client.js';
 import { ImageClient } from '../../services/images/client.js';
 import { uploadImage } from '../../services/images/upload-image.js';
 import { NetworkClient } from '../../services/networks/client.js';
 import { VolumeClient, type Volume } from '../../services/volumes/client.js';
 import type { ResourceRecord } from '../../src/model/resource.js';
-import { openSession } from '../../src/openstack/connect.js';
 import type { Session } from '../../src/openstack/types.js';
-import { adminSession, backupProject, dropProject, freshRestoreRepository, grantRole, inventoryOf, notIdentical, projectSession, readJson, reportOf, runCli, sparseVolumeDigest, stateFileOf } from './helpers/restore-harness.js';
+import { closeMemberProject, openMemberProject, type MemberProject, backupProject, freshRestoreRepository, inventoryOf, notIdentical, readJson, reportOf, runCli, sparseVolumeDigest, stateFileOf } from './helpers/restore-harness.js';
+import { volumeHead, writeIntoVolume } from './helpers/volume-backend-file.js';
 
-const run = promisify(execFile);
 const suffix = randomBytes(3).toString('hex');
 const PROJECT = `pf-test-owresume-${suffix}`;
 const MINUTE = 60_000;
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
-const STATE = process.env.DEVCLOUD_STATE ?? '/var/lib/devcloud';
 const WAIT = { timeoutMs: 10 * MINUTE, intervalMs: 2000 };
 
 const DATA_A = Buffer.concat([Buffer.from('PF-OWRESUME-VOLUME-A\n'), randomBytes(4 * MiB)]);
@@ -55,67 +51,13 @@ const MARKER_AT = 600 * MiB;
 const MARKER = Buffer.concat([Buffer.from('middle-of-volume-marker\n'), randomBytes(MiB)]);
 const DATA_B = Buffer.concat([Buffer.from('PF-OWRESUME-VOLUME-B\n'), randomBytes(4 * MiB)]);
 
+let project: MemberProject | undefined;
 let admin: Session;
 let member: Session;
 let repo: string;
 let dir: string;
 let projectId: string;
 let built: { image: string; volumeId: string; serverId: string };
-
-/** The file holding the volume's current bytes (the active qcow2 overlay after snapshots), and its format. */
-async function activeVolumeFile(volumeId: string): Promise<{ file: string; format: string }> {
-  const exportDir = path.join(STATE, 'cinder', 'export');
-  const info = path.join(exportDir, `volume-${volumeId}.info`);
-  const file = existsSync(info) ? path.join(exportDir, String((JSON.parse(readFileSync(info, 'utf8')) as { active: string }).active)) : path.join(exportDir, `volume-${volumeId}`);
-  if (!existsSync(file)) throw new Error(`the backend file of volume ${volumeId} (${file}) is not there`);
-  const { stdout } = await run('qemu-img', ['info', '-U', '--output=json', file]);
-  return { file, format: String((JSON.parse(stdout) as { format: string }).format) };
-}
-
-/** "Guest writes" through the backend file (raw directly; a qcow2 overlay through qemu-io with the server stopped). */
-async function writeIntoVolume(volumeId: string, parts: Array<[number, Buffer]>, server?: { nova: ComputeClient; id: string }): Promise<void> {
-  const { file, format } = await activeVolumeFile(volumeId);
-  if (format === 'raw') {
-    const fd = openSync(file, 'r+');
-    try {
-      for (const [offset, bytes] of parts) writeSync(fd, bytes, 0, bytes.length, offset);
-    } finally {
-      closeSync(fd);
-    }
-    await run('sync', []);
-    return;
-  }
-  if (!server) throw new Error(`volume ${volumeId}: its active file ${file} is ${format}: writing it needs its server stopped`);
-  await server.nova.stop(server.id);
-  await server.nova.waitForServer(server.id, ['SHUTOFF'], WAIT);
-  try {
-    for (const [offset, bytes] of parts) {
-      const tmp = path.join(dir, `write-${offset}.bin`);
-      writeFileSync(tmp, bytes);
-      await run('qemu-io', ['-f', format, '-c', `write -s ${tmp} ${offset} ${bytes.length}`, file]);
-    }
-  } finally {
-    await server.nova.start(server.id);
-    await server.nova.waitForServer(server.id, ['ACTIVE'], WAIT);
-  }
-}
-
-async function volumeHead(volumeId: string, length: number): Promise<Buffer> {
-  const { file, format } = await activeVolumeFile(volumeId);
-  let from = file;
-  if (format !== 'raw') {
-    from = path.join(dir, `head-${randomBytes(4).toString('hex')}.bin`);
-    await run('qemu-img', ['dd', '-U', '-f', format, '-O', 'raw', `if=${file}`, `of=${from}`, 'bs=1M', `count=${Math.ceil(length / MiB)}`]);
-  }
-  const head = Buffer.alloc(length);
-  const fd = openSync(from, 'r');
-  try {
-    readSync(fd, head, 0, length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  return head;
-}
 
 /** Network, one image, a 1 GiB volume with known bytes, a server booted from the image with the volume attached. */
 async function build(session: Session): Promise<typeof built> {
@@ -135,7 +77,7 @@ async function build(session: Session): Promise<typeof built> {
   ).id;
   const volume = await cinder.createVolume({ size: 1, name: 'owr-data', metadata: { purpose: 'data' } });
   await cinder.waitForVolume(volume.id, ['available'], WAIT);
-  await writeIntoVolume(volume.id, [[0, DATA_A], [MARKER_AT, MARKER]]);
+  await writeIntoVolume(dir, volume.id, [[0, DATA_A], [MARKER_AT, MARKER]]);
   const flavor = (await nova.listFlavors()).find((f) => f.name === 'm1.tiny');
   if (!flavor) throw new Error('no flavor m1.tiny (seeded by test/cloud/seed-demo.sh)');
   const server = await nova.createServer({ name: 'owr-server', flavorRef: flavor.id, imageRef: image, networks: [{ uuid: network.id }] });
@@ -193,23 +135,14 @@ async function applyKilledAt(plan: string, point: (typeof KILL_POINTS)[number], 
 }
 
 beforeAll(async () => {
-  admin = await adminSession();
   ({ repo, dir } = await freshRestoreRepository('pf-test-owresume-'));
-  const identity = await IdentityClient.open(admin);
-  projectId = (await identity.createProject({ name: PROJECT, description: 'permafrost overwrite resume test', domain_id: 'default' })).id;
-  const demoUser = await openSession({ cloud: 'devcloud-demo' });
-  await grantRole(admin, projectId, demoUser.userId, 'member');
-  await demoUser.close();
-  member = await projectSession(admin, 'devcloud-demo', PROJECT);
+  project = await openMemberProject(PROJECT, 'permafrost overwrite resume test');
+  ({ admin, projectId, member } = project);
   built = await build(member);
 }, 20 * MINUTE);
 
 afterAll(async () => {
-  await member?.close();
-  if (admin) {
-    await dropProject(admin, PROJECT);
-    await admin.close();
-  }
+  await closeMemberProject(project, PROJECT);
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 20 * MINUTE);
 
@@ -227,8 +160,8 @@ describe('in-place overwrite of a volume killed in the middle and resumed', () =
     const backedUpSha = manifest.resources.find((r) => r.kind === 'volume' && r.id === built.volumeId)!.data!.find((d) => d.stream === `volume/${built.volumeId}`)!.sha256;
     // the backup holds exactly the bytes the test wrote (digest computed here, in the manifest's algorithm)
     expect(backedUpSha).toBe(sparseVolumeDigest([[0, DATA_A], [MARKER_AT, MARKER]], GiB, backedUpSha));
-    await writeIntoVolume(built.volumeId, [[0, DATA_B]], { nova, id: built.serverId });
-    expect((await volumeHead(built.volumeId, DATA_B.length)).equals(DATA_B), 'the volume holds the changed bytes').toBe(true);
+    await writeIntoVolume(dir, built.volumeId, [[0, DATA_B]], { nova, id: built.serverId });
+    expect((await volumeHead(dir, built.volumeId, DATA_B.length)).equals(DATA_B), 'the volume holds the changed bytes').toBe(true);
     const attachedBefore = await nova.listVolumeAttachments(built.serverId);
     expect(attachedBefore.map((a) => a.volumeId)).toEqual([built.volumeId]);
     const deviceBefore = attachedBefore[0]!.device;
@@ -304,7 +237,7 @@ describe('in-place overwrite of a volume killed in the middle and resumed', () =
     // the backed-up bytes: by the fidelity report's hash of what Cinder serves, and in the file the server reads
     const volumeFidelity = (report.fidelity.resources as any[]).find((r) => r.kind === 'volume' && r.targetId === newVolumeId);
     expect(volumeFidelity.data).toEqual([expect.objectContaining({ stream: `volume/${built.volumeId}`, verdict: 'equal', expected: backedUpSha, actual: backedUpSha })]);
-    expect((await volumeHead(newVolumeId, DATA_A.length)).equals(DATA_A)).toBe(true);
+    expect((await volumeHead(dir, newVolumeId, DATA_A.length)).equals(DATA_A)).toBe(true);
 
     // nothing twice: the same resources as before (the volume by its replacement), no image added, no temporary image left
     const after = await inventoryOf(member);

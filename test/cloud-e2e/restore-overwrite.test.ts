@@ -29,31 +29,26 @@
 // never answer an ACPI shutdown, so every stop and rebuild would otherwise wait Nova's 60 s.
 // The project (and everything in it) is removed in afterAll, also when a test fails.
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComputeClient } from '../../services/compute/client.js';
-import { IdentityClient } from '../../services/identity/client.js';
 import { ImageClient } from '../../services/images/client.js';
 import { uploadImage } from '../../services/images/upload-image.js';
 import { NetworkClient } from '../../services/networks/client.js';
 import { VolumeClient } from '../../services/volumes/client.js';
 import type { ResourceRecord } from '../../src/model/resource.js';
-import { openSession } from '../../src/openstack/connect.js';
 import type { Session } from '../../src/openstack/types.js';
-import { adminSession, backupProject, dropProject, freshRestoreRepository, grantRole, inventoryOf, notIdentical, projectSession, readJson, reportOf, runCli, sparseVolumeDigest, stateFileOf } from './helpers/restore-harness.js';
+import { closeMemberProject, openMemberProject, type MemberProject, backupProject, freshRestoreRepository, inventoryOf, notIdentical, readJson, reportOf, runCli, sparseVolumeDigest, stateFileOf } from './helpers/restore-harness.js';
+import { volumeHead, writeIntoVolume } from './helpers/volume-backend-file.js';
 
-const run = promisify(execFile);
 const suffix = randomBytes(3).toString('hex');
 const PROJECT = `pf-test-overwrite-${suffix}`;
 const MINUTE = 60_000;
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 /** The default instance's state dir (test/cloud/README.md): Cinder's NFS export holds the volume files. */
-const STATE = process.env.DEVCLOUD_STATE ?? '/var/lib/devcloud';
 const WAIT = { timeoutMs: 10 * MINUTE, intervalMs: 2000 };
 
 /** Known bytes of the volume at the backup: `A` at offset 0, a marker at 600 MiB, zeros elsewhere. */
@@ -63,6 +58,7 @@ const MARKER = Buffer.concat([Buffer.from('middle-of-volume-marker\n'), randomBy
 /** What the volume holds after the backup (the change the restore must undo). */
 const DATA_B = Buffer.concat([Buffer.from('PF-OVERWRITE-VOLUME-B\n'), randomBytes(4 * MiB)]);
 
+let project: MemberProject | undefined;
 let admin: Session;
 let member: Session;
 let repo: string;
@@ -77,49 +73,6 @@ interface Built {
   networkId: string;
 }
 let built: Built;
-
-/** The file that holds the volume's current bytes (after snapshots: the active overlay), and its format. */
-async function activeVolumeFile(volumeId: string): Promise<{ file: string; format: string }> {
-  const exportDir = path.join(STATE, 'cinder', 'export');
-  const info = path.join(exportDir, `volume-${volumeId}.info`);
-  const file = existsSync(info) ? path.join(exportDir, String((JSON.parse(readFileSync(info, 'utf8')) as { active: string }).active)) : path.join(exportDir, `volume-${volumeId}`);
-  if (!existsSync(file)) throw new Error(`the backend file of volume ${volumeId} (${file}) is not there`);
-  const { stdout } = await run('qemu-img', ['info', '-U', '--output=json', file]);
-  return { file, format: String((JSON.parse(stdout) as { format: string }).format) };
-}
-
-/**
- * "Guest writes": bytes into the volume through its backend file (as seed-demo.sh does). A raw
- * file is written directly. Once a backup has snapshotted the attached volume (snapshot → clone,
- * the snapshot deleted again) the NFS driver leaves a standalone qcow2 as the active file: that is
- * written through qemu-io, with the server (whose qemu holds the image lock) stopped meanwhile.
- */
-async function writeIntoVolume(volumeId: string, parts: Array<[number, Buffer]>, server?: { nova: ComputeClient; id: string }): Promise<void> {
-  const { file, format } = await activeVolumeFile(volumeId);
-  if (format === 'raw') {
-    const fd = openSync(file, 'r+');
-    try {
-      for (const [offset, bytes] of parts) writeSync(fd, bytes, 0, bytes.length, offset);
-    } finally {
-      closeSync(fd);
-    }
-    await run('sync', []);
-    return;
-  }
-  if (!server) throw new Error(`volume ${volumeId}: its active file ${file} is ${format}: writing it needs its server stopped`);
-  await server.nova.stop(server.id);
-  await server.nova.waitForServer(server.id, ['SHUTOFF'], WAIT);
-  try {
-    for (const [offset, bytes] of parts) {
-      const tmp = path.join(dir, `write-${offset}.bin`);
-      writeFileSync(tmp, bytes);
-      await run('qemu-io', ['-f', format, '-c', `write -s ${tmp} ${offset} ${bytes.length}`, file]);
-    }
-  } finally {
-    await server.nova.start(server.id);
-    await server.nova.waitForServer(server.id, ['ACTIVE'], WAIT);
-  }
-}
 
 async function makeImage(glance: ImageClient, name: string): Promise<string> {
   const bytes = Buffer.concat([Buffer.from(`${name}\n`), randomBytes(8 * MiB)]);
@@ -142,7 +95,7 @@ async function build(session: Session): Promise<Built> {
   const [imageA, imageB] = [await makeImage(glance, 'ow-image-a'), await makeImage(glance, 'ow-image-b')];
   const volume = await cinder.createVolume({ size: 1, name: 'ow-data', description: 'data volume of the overwrite test', metadata: { purpose: 'data' } });
   await cinder.waitForVolume(volume.id, ['available'], WAIT);
-  await writeIntoVolume(volume.id, [[0, DATA_A], [MARKER_AT, MARKER]]);
+  await writeIntoVolume(dir, volume.id, [[0, DATA_A], [MARKER_AT, MARKER]]);
   const flavor = (await nova.listFlavors()).find((f) => f.name === 'm1.tiny');
   if (!flavor) throw new Error('no flavor m1.tiny (seeded by test/cloud/seed-demo.sh)');
   const server = await nova.createServer({ name: 'ow-server', flavorRef: flavor.id, imageRef: imageA, networks: [{ uuid: network.id }], metadata: { role: 'overwrite-test' }, tags: ['overwrite'] });
@@ -152,26 +105,6 @@ async function build(session: Session): Promise<Built> {
   return { imageA, imageB, volumeId: volume.id, serverId: server.id, networkId: network.id };
 }
 
-function readHead(file: string, length: number): Buffer {
-  const head = Buffer.alloc(length);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, head, 0, length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  return head;
-}
-
-/** The first `length` bytes of what the volume holds, read from its active backend file (raw or qcow2). */
-async function volumeHead(volumeId: string, length: number): Promise<Buffer> {
-  const { file, format } = await activeVolumeFile(volumeId);
-  if (format === 'raw') return readHead(file, length);
-  const out = path.join(dir, `head-${randomBytes(4).toString('hex')}.bin`);
-  await run('qemu-img', ['dd', '-U', '-f', format, '-O', 'raw', `if=${file}`, `of=${out}`, 'bs=1M', `count=${Math.ceil(length / MiB)}`]);
-  return readHead(out, length);
-}
-
 const byKind = (records: ResourceRecord[]) => {
   const counts: Record<string, number> = {};
   for (const r of records) if (r.status === 'ok') counts[r.kind] = (counts[r.kind] ?? 0) + 1;
@@ -179,23 +112,14 @@ const byKind = (records: ResourceRecord[]) => {
 };
 
 beforeAll(async () => {
-  admin = await adminSession();
   ({ repo, dir } = await freshRestoreRepository('pf-test-overwrite-'));
-  const identity = await IdentityClient.open(admin);
-  projectId = (await identity.createProject({ name: PROJECT, description: 'permafrost overwrite restore test', domain_id: 'default' })).id;
-  const demoUser = await openSession({ cloud: 'devcloud-demo' });
-  await grantRole(admin, projectId, demoUser.userId, 'member');
-  await demoUser.close();
-  member = await projectSession(admin, 'devcloud-demo', PROJECT);
+  project = await openMemberProject(PROJECT, 'permafrost overwrite restore test');
+  ({ admin, projectId, member } = project);
   built = await build(member);
 }, 20 * MINUTE);
 
 afterAll(async () => {
-  await member?.close();
-  if (admin) {
-    await dropProject(admin, PROJECT);
-    await admin.close();
-  }
+  await closeMemberProject(project, PROJECT);
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 20 * MINUTE);
 
@@ -219,8 +143,8 @@ describe('in-place restore with --overwrite', () => {
     expect(backedUpRootSha).toMatch(/^(sha256-b4k:)?[0-9a-f]{64}$/);
 
     // ---- 2. change it in place (nothing deleted)
-    await writeIntoVolume(built.volumeId, [[0, DATA_B]], { nova, id: built.serverId });
-    expect((await volumeHead(built.volumeId, DATA_B.length)).equals(DATA_B), 'the volume holds the changed bytes').toBe(true);
+    await writeIntoVolume(dir, built.volumeId, [[0, DATA_B]], { nova, id: built.serverId });
+    expect((await volumeHead(dir, built.volumeId, DATA_B.length)).equals(DATA_B), 'the volume holds the changed bytes').toBe(true);
     await nova.rebuild(built.serverId, { imageRef: built.imageB });
     // the rebuild's task state shows only after a moment: wait until it is ACTIVE on image B
     const deadline = Date.now() + 10 * MINUTE;
@@ -297,7 +221,7 @@ describe('in-place restore with --overwrite', () => {
     expect(volumeFidelity.verdict, JSON.stringify(volumeFidelity)).toBe('identical');
     expect(volumeFidelity.data).toEqual([expect.objectContaining({ stream: `volume/${built.volumeId}`, verdict: 'equal', expected: backedUpVolumeSha, actual: backedUpVolumeSha })]);
     // …and the changed bytes are gone from the bytes the server sees (its volume's active file)
-    expect((await volumeHead(volume.id, DATA_A.length)).equals(DATA_A)).toBe(true);
+    expect((await volumeHead(dir, volume.id, DATA_A.length)).equals(DATA_A)).toBe(true);
 
     // nothing created twice: the same resources (IDs) as before — the volume's replacement in its
     // place — plus the server's root-disk image

@@ -179,6 +179,40 @@ export async function grantRole(admin: Session, projectId: string, userId: strin
   });
 }
 
+/** A scratch project of a suite, with the demo user as its member. */
+export interface MemberProject {
+  admin: Session;
+  projectId: string;
+  /** The demo user scoped to the project. */
+  member: Session;
+}
+
+/** Creates project `name` and gives the demo user the member role on it (suites that restore into their own project). */
+export async function openMemberProject(name: string, description: string): Promise<MemberProject> {
+  const admin = await adminSession();
+  try {
+    const identity = await IdentityClient.open(admin);
+    const projectId = (await identity.createProject({ name, description, domain_id: 'default' })).id;
+    const demoUser = await openSession({ cloud: 'devcloud-demo' });
+    await grantRole(admin, projectId, demoUser.userId, 'member');
+    await demoUser.close();
+    const member = await projectSession(admin, 'devcloud-demo', name);
+    return { admin, projectId, member };
+  } catch (err) {
+    await closeMemberProject({ admin }, name);
+    throw err;
+  }
+}
+
+/** Closes the sessions of openMemberProject and deletes the project with everything in it (also after a half-done set-up). */
+export async function closeMemberProject(project: Partial<MemberProject> | undefined, name: string): Promise<void> {
+  await project?.member?.close();
+  if (project?.admin) {
+    await dropProject(project.admin, name);
+    await project.admin.close();
+  }
+}
+
 /** Resources of the seeded demo project (test/cloud/README.md "Seeded demo project", seed-extra.sh), by kind. */
 export const SEEDED_DEMO: Record<string, string[]> = {
   network: ['demo-net', 'demo-net2'],
