@@ -8,7 +8,8 @@ import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
 import { BLOB_OVERHEAD, NONCE_BYTES, TAG_BYTES } from './blob-crypto.js';
-import { blockDigests, fixedChunkId } from './keyed-hash.js';
+import { fixedChunkId } from './keyed-hash.js';
+import { blockDigestsInto } from './stream-digest.js';
 import { GcByBytes } from './gc-by-bytes.js';
 
 export interface OpenBlobSpec {
@@ -111,10 +112,11 @@ let lastDigests: Uint8Array | null = null;
 
 /** Recomputes the fixed chunk ID of `content` and compares it with the blob's ID (its AAD). */
 function verifyChunk(content: Uint8Array, spec: OpenBlobSpec): void {
-  const { digests } = blockDigests(content);
+  // Its own ArrayBuffer (Buffer.alloc never uses the pool): moved to the main thread, not copied.
+  const digests = blockDigestsInto(content);
   const id = fixedChunkId(Buffer.from(spec.verify!), content.length, digests);
   if (!id.equals(spec.aad)) throw new IntegrityError('content does not match its chunk ID');
-  lastDigests = new Uint8Array(digests);
+  lastDigests = digests;
 }
 
 parentPort?.on('message', (msg: OpenRangeTask | OpenInit) => {
@@ -141,7 +143,10 @@ parentPort?.on('message', (msg: OpenRangeTask | OpenInit) => {
         // zstd reports damage as a plain Error: any failure to open a blob is damage.
         throw err instanceof IntegrityError ? err : new IntegrityError((err as Error).message);
       }
-      digests.push(lastDigests);
+      // (openOne set it: a cast, since the compiler cannot see the assignment.)
+      const verified = lastDigests as Uint8Array | null;
+      digests.push(verified);
+      if (verified) transfer.add(verified.buffer as ArrayBuffer);
       if (!out) {
         bufs.push(null);
         offs.push(0);

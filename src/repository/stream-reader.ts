@@ -16,8 +16,8 @@ import { aadOf, DamagedBlobError, type ChunkReader, type Extent } from './chunk-
 import { packKey } from './format.js';
 import { OpenError, type OpenBlobSpec } from './open-pool.js';
 import { GcByBytes } from '../../streams/gc-by-bytes.js';
-import { BLOCK_SIZE, blockDigests, fixedChunkId } from '../../streams/keyed-hash.js';
-import type { BlockTreeDigest } from '../../streams/stream-digest.js';
+import { BLOCK_SIZE, fixedChunkId } from '../../streams/keyed-hash.js';
+import { blockDigestsInto, type BlockTreeDigest } from '../../streams/stream-digest.js';
 
 export interface StreamReadOptions {
   /**
@@ -46,8 +46,10 @@ const WINDOWS = 2;
 /**
  * Where restoreStream's chunk verification hashes: on the main thread as each chunk is assembled
  * (default), or in the read workers as they decrypt (`PERMAFROST_RESTORE_VERIFY_IN=workers`). Same
- * CPU in total; measured on the bench's 1 GiB day-2 image: hashing in the workers
- * raised peak RSS by ~14 MiB (162–168 MiB, above the 160 MiB budget) against ~154 MiB here.
+ * CPU in total; on the main thread it is a serial stage in front of every write (profile of a
+ * 1 GiB restore: main thread ~1.45 CPU-s against ~0.5 per read worker; in the workers ~0.75 on
+ * the main thread, ~1 per worker), but hashing in the workers raised peak RSS on the bench's
+ * 1 GiB day-2 image (delta chains) to 164–178 MiB against 152–165 MiB here (loaded machine).
  */
 const VERIFY_IN_WORKERS = process.env.PERMAFROST_RESTORE_VERIFY_IN === 'workers';
 
@@ -262,12 +264,12 @@ class StreamPlan {
           digests = Buffer.from(base);
           for (const b of changed) {
             const block = data.subarray(b * BLOCK_SIZE, Math.min(data.length, (b + 1) * BLOCK_SIZE));
-            blockDigests(block).digests.copy(digests, b * 32);
+            blockDigestsInto(block, digests.subarray(b * 32, b * 32 + 32));
           }
         }
       }
     }
-    digests ??= blockDigests(data).digests;
+    digests ??= blockDigestsInto(data);
     if (top.scheme !== 'fixed' || !fixedChunkId(Buffer.from(this.verifyKey!), data.length, digests).equals(Buffer.from(top.id, 'hex'))) {
       throw new DamagedBlobError(top.id, top.pack, 'content does not match its chunk ID');
     }

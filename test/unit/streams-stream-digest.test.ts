@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sealBlob } from '../../streams/blob-crypto.js';
 import { blockDigests, fixedChunkId } from '../../streams/keyed-hash.js';
-import { BlockTreeDigest, createStreamDigest, digestAlgOf, digestHex, streamDigestOf } from '../../streams/stream-digest.js';
+import { BlockTreeDigest, blockDigestsInto, createStreamDigest, digestAlgOf, digestHex, streamDigestOf } from '../../streams/stream-digest.js';
 import { OpenError, OpenPool } from '../../src/repository/open-pool.js';
 import { OutputArena } from '../../src/repository/output-arena.js';
 import { MiB, prng } from './repository-helpers.js';
@@ -31,6 +31,24 @@ function sample(): Buffer {
 }
 
 describe('stream digests', () => {
+  it('blockDigestsInto gives the same block digests as blockDigests (zero blocks, odd tails, into a given buffer)', () => {
+    const data = prng(64 * 1024 + 1000, 'block-digests-into');
+    data.fill(0, 8192, 16384); // two all-zero blocks
+    data.fill(0, 20480, 24575); // zero but for its last byte
+    data[20480 + 4095] = 7;
+    data.fill(0, 28672 + 1, 32768); // zero but for its first byte
+    data[28672] = 1;
+    for (const len of [0, 1, 4096, 4097, 20000, data.length]) {
+      const slice = data.subarray(0, len);
+      expect(blockDigestsInto(slice).equals(blockDigests(slice).digests)).toBe(true);
+    }
+    const out = Buffer.alloc(blockDigests(data).digests.length + 32, 0xff);
+    blockDigestsInto(data, out);
+    expect(out.subarray(0, out.length - 32).equals(blockDigests(data).digests)).toBe(true);
+    expect(out.subarray(8192 / 4096 * 32, 16384 / 4096 * 32).equals(Buffer.alloc(64))).toBe(true);
+    expect(() => blockDigestsInto(data, Buffer.alloc(32))).toThrow(/digest buffer/);
+  });
+
   it('block tree: equals the definition, whatever the piece sizes', () => {
     const data = sample();
     const want = reference(data);
