@@ -243,7 +243,7 @@ describe('permafrost backup: snapshot data, references, object versions, service
       expect(d.size).toBe(2 ** 30);
       expect(d.cloudChecksum).toMatch(/^md5:[0-9a-f]{32}$/);
       const file = path.join(work, 'snap.raw');
-      expect(await restoreFile(repo, snapWithData.snapshot.id, d.stream, file)).toBe(d.sha256);
+      expect(await restoreFile(repo, snapWithData.snapshot.id, d.stream, file, d.sha256)).toBe(d.sha256);
       expect((await stat(file)).size).toBe(2 ** 30);
       // the seed wrote its pattern into the volume before taking the snapshot
       const seed = await readFile(`${SEED_STATE}/manifest.txt`, 'utf8');

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { initRepository } from '../../../src/repository/index.js';
+import { createStreamDigest, digestAlgOf } from '../../../streams/stream-digest.js';
 import { osJson, permafrost, type CliResult } from './openstack-cli.js';
 
 export const REPO_PASSWORD = 'e2e-backup-password';
@@ -75,10 +76,22 @@ export async function show(repo: string, snapshot: string, extra: string[] = [])
 }
 
 /** `permafrost restore-file SNAPSHOT:STREAM -o FILE`; returns the file's sha256. */
-export async function restoreFile(repo: string, snapshot: string, stream: string, file: string): Promise<string> {
+/**
+ * Restores one stream into `file` and returns its plain SHA-256, or — given the digest the manifest
+ * recorded (`like`) — its digest in the same algorithm (fixed-chunker streams record the sha256-b4k
+ * block tree), computed independently from the restored file.
+ */
+export async function restoreFile(repo: string, snapshot: string, stream: string, file: string, like?: string): Promise<string> {
   const res = await permafrost(['restore-file', `${snapshot}:${stream}`, '--repo', repo, '-o', file], ENV);
   if (res.code !== 0) throw new Error(`restore-file ${stream} failed (${res.code}): ${res.stderr}`);
-  return sha256File(file);
+  return like === undefined ? sha256File(file) : fileDigestLike(file, like);
+}
+
+/** The digest of `file` in the algorithm of the recorded digest `like` (plain SHA-256 or the sha256-b4k block tree), as manifests write it. */
+export async function fileDigestLike(file: string, like: string): Promise<string> {
+  const digest = createStreamDigest(digestAlgOf(like));
+  for await (const chunk of createReadStream(file)) digest.update(chunk as Buffer);
+  return digest.digest();
 }
 
 export async function sha256File(file: string, opts: { start?: number; end?: number } = {}): Promise<string> {
