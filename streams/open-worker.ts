@@ -8,8 +8,7 @@ import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
 import { BLOB_OVERHEAD, NONCE_BYTES, TAG_BYTES } from './blob-crypto.js';
-import { fixedChunkId } from './keyed-hash.js';
-import { blockDigestsInto } from './stream-digest.js';
+import { blockDigestsInto, fixedChunkId } from './keyed-hash.js';
 import { GcByBytes } from './gc-by-bytes.js';
 
 export interface OpenBlobSpec {

@@ -15,37 +15,11 @@
 // See docs/repository-format.md ("Stream digests").
 import crypto from 'node:crypto';
 import { BLOCK_SIZE, blockDigests } from './keyed-hash.js';
-import { isAllZero } from './zero-detect.js';
 
 export type StreamDigestAlg = 'sha256' | 'sha256-b4k';
 
 const TREE_PREFIX = 'sha256-b4k:';
 const ZERO_DIGESTS = Buffer.alloc(64 * 32);
-
-/**
- * The same block digests as keyed-hash.ts blockDigests (SHA-256 per 4 KiB block, 32 zero bytes for
- * an all-zero block), written into `out` (default: a fresh buffer) at 32 bytes per block. Cheaper
- * on the restore path (measured: ~1.13 against ~1.4-1.5 ms per MiB): each digest comes back as a
- * short latin1 ('binary') string, which lives on the V8 heap, instead of a 32-byte Buffer with its own
- * ArrayBuffer backing store (256 of them per MiB, freed only when collected); most data blocks are
- * told from zero blocks by their first or last byte without a full compare.
- */
-export function blockDigestsInto(data: Uint8Array, out?: Buffer): Buffer {
-  const count = Math.ceil(data.length / BLOCK_SIZE);
-  const digests = out ?? Buffer.alloc(count * 32);
-  if (digests.length < count * 32) throw new Error(`digest buffer holds ${digests.length / 32} of ${count} blocks`);
-  for (let i = 0; i < count; i++) {
-    const start = i * BLOCK_SIZE;
-    const end = Math.min(data.length, start + BLOCK_SIZE);
-    const block = data.subarray(start, end);
-    if (data[start] === 0 && data[end - 1] === 0 && isAllZero(block)) {
-      digests.fill(0, i * 32, i * 32 + 32);
-      continue;
-    }
-    digests.write(crypto.hash('sha256', block, 'binary'), i * 32, 32, 'latin1');
-  }
-  return digests;
-}
 
 /** The algorithm of a recorded digest (a bare hex string is plain SHA-256). */
 export function digestAlgOf(recorded: string): StreamDigestAlg {
@@ -55,11 +29,6 @@ export function digestAlgOf(recorded: string): StreamDigestAlg {
 /** The hex part of a recorded digest. */
 export function digestHex(recorded: string): string {
   return recorded.startsWith(TREE_PREFIX) ? recorded.slice(TREE_PREFIX.length) : recorded;
-}
-
-/** Short human name of a recorded digest's algorithm ("sha256", "sha256-b4k"). */
-export function digestLabel(recorded: string): string {
-  return digestAlgOf(recorded);
 }
 
 /** The algorithm a stream written with `chunker` records. */

@@ -7,7 +7,7 @@ import type { ResourceRecord } from '../model/resource.js';
 import type { SnapshotInfo } from '../repository/types.js';
 import { formatBytes } from './format.js';
 import type { BackupManifest } from './manifest.js';
-import { digestHex, digestLabel } from '../../streams/stream-digest.js';
+import { digestAlgOf, digestHex } from '../../streams/stream-digest.js';
 
 /** Kinds shown under a resource of another kind they reference. */
 const NEST_UNDER: Partial<Record<ResourceKind, ResourceKind>> = {
@@ -93,7 +93,7 @@ function describe(r: ResourceRecord): string {
   if (r.size !== undefined) parts.push(formatBytes(r.size));
   const data = r.data ?? [];
   if (data.length > 3) parts.push(`data: ${data.length} streams (${data[0]!.stream.split('/')[0]}/…) ${formatBytes(data.reduce((a, d) => a + d.size, 0))}`);
-  else for (const d of data) parts.push(`data ${d.stream} ${formatBytes(d.size)} ${digestLabel(d.sha256)} ${digestHex(d.sha256).slice(0, 12)}…`);
+  else for (const d of data) parts.push(`data ${d.stream} ${formatBytes(d.size)} ${digestAlgOf(d.sha256)} ${digestHex(d.sha256).slice(0, 12)}…`);
   if (r.status !== 'ok') parts.push(`[${r.status.toUpperCase()}${r.reason ? `: ${r.reason}` : ''}]`);
   return parts.join('  ');
 }

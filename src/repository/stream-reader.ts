@@ -16,8 +16,8 @@ import { aadOf, DamagedBlobError, type ChunkReader, type Extent } from './chunk-
 import { packKey } from './format.js';
 import { OpenError, type OpenBlobSpec } from './open-pool.js';
 import { GcByBytes } from '../../streams/gc-by-bytes.js';
-import { BLOCK_SIZE, fixedChunkId } from '../../streams/keyed-hash.js';
-import { blockDigestsInto, type BlockTreeDigest } from '../../streams/stream-digest.js';
+import { BLOCK_SIZE, blockDigestsInto, fixedChunkId } from '../../streams/keyed-hash.js';
+import type { BlockTreeDigest } from '../../streams/stream-digest.js';
 
 export interface StreamReadOptions {
   /**

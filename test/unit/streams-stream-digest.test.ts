@@ -4,8 +4,8 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sealBlob } from '../../streams/blob-crypto.js';
-import { blockDigests, fixedChunkId } from '../../streams/keyed-hash.js';
-import { BlockTreeDigest, blockDigestsInto, createStreamDigest, digestAlgOf, digestHex, streamDigestOf } from '../../streams/stream-digest.js';
+import { blockDigests, blockDigestsInto, fixedChunkId } from '../../streams/keyed-hash.js';
+import { BlockTreeDigest, createStreamDigest, digestAlgOf, digestHex, streamDigestOf } from '../../streams/stream-digest.js';
 import { OpenError, OpenPool } from '../../src/repository/open-pool.js';
 import { OutputArena } from '../../src/repository/output-arena.js';
 import { MiB, prng } from './repository-helpers.js';
