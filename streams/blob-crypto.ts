@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Compressor, Decompressor } from 'zstd-napi';
 import type * as ZstdBinding from 'zstd-napi/binding.js';
+import { copyBytes } from './copy-bytes.js';
 
 // The low-level binding compresses into a caller's buffer (the Compressor class allocates a new
 // output buffer per call).
@@ -156,7 +157,7 @@ export function sealBlobInto(scratch: SealScratch, key: Buffer, aad: Buffer, dat
   let held: Buffer[] = [nonce, cipher.update(Buffer.from([mode]))];
   let pos = outOff;
   const flush = (): void => {
-    for (const b of held) pos += b.copy(out, pos);
+    for (const b of held) pos += copyBytes(b, out, pos);
     held = [];
   };
   for (let p = 0; p < payloadLen; p += CIPHER_PIECE) {
@@ -165,8 +166,8 @@ export function sealBlobInto(scratch: SealScratch, key: Buffer, aad: Buffer, dat
     held.push(piece);
   }
   flush();
-  pos += cipher.final().copy(out, pos);
-  pos += cipher.getAuthTag().copy(out, pos);
+  pos += copyBytes(cipher.final(), out, pos);
+  pos += copyBytes(cipher.getAuthTag(), out, pos);
   return pos - outOff;
 }
 

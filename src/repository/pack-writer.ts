@@ -10,6 +10,7 @@ import type { Backend } from './types.js';
 import { packKey, randomId } from './format.js';
 import { type BlobEntry, type BlobIndex, writePackIndex } from './blob-index.js';
 import type { WrappedDek } from './keys.js';
+import { copyBytes } from '../../streams/copy-bytes.js';
 
 export type PendingBlob = Omit<BlobEntry, 'offset' | 'length'> & { data: Uint8Array };
 type Placed = Omit<BlobEntry, 'offset' | 'length'> & { at: number; length: number };
@@ -81,7 +82,8 @@ export class PackWriter {
       }
       this.fill = bigger;
     }
-    this.fill.set(data, this.currentBytes);
+    // A sealed blob usually lies in the backup ring (shared memory): memcpy, not V8's relaxed copy.
+    copyBytes(data, this.fill, this.currentBytes);
     this.current.push({ ...meta, at: this.currentBytes, length: data.length });
     this.currentBytes = need;
     if (this.currentBytes >= this.targetSize) await this.cut();
