@@ -30,6 +30,13 @@ const BASE_CACHE_SIZE = 8;
  * restore's peak RSS stayed near 160 MiB either way; the speed did not change measurably).
  */
 const ARENA_BYTES = (Number(process.env.PERMAFROST_RESTORE_ARENA_MIB) || 12) * 1024 * 1024;
+/**
+ * Shared memory that pack ranges are read into on the restore path (local repositories): the read
+ * workers decrypt straight from it, so no buffer is allocated, transferred and left for a
+ * collector per range. Per-range buffers (up to 4 MiB each, freed in another thread) kept 25-30
+ * MiB of the main thread's malloc heap resident. Three ranges of up to 4 MiB fit.
+ */
+const INPUT_ARENA_BYTES = 12 * 1024 * 1024;
 /** Longest delta chain accepted when reading (the writer stops at 4); deeper means damage. */
 export const MAX_CHAIN = 16;
 
@@ -49,6 +56,7 @@ export class ChunkReader {
   private readonly baseCache = new Map<string, Buffer>();
   private readonly keyBytes = new Map<string, Promise<Uint8Array>>();
   private poolInstance: OpenPool | undefined;
+  private inputInstance: OutputArena | undefined;
 
   constructor(
     readonly backend: Backend,
@@ -68,6 +76,13 @@ export class ChunkReader {
 
   get arena(): OutputArena {
     return this.pool().arena!;
+  }
+
+  /** Where pack ranges are read into when the backend can read into memory it is given (getRangeInto). */
+  get inputArena(): OutputArena | undefined {
+    if (!this.backend.getRangeInto) return undefined;
+    this.inputInstance ??= new OutputArena(INPUT_ARENA_BYTES);
+    return this.inputInstance;
   }
 
   locate(id: string): Located {

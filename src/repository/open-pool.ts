@@ -142,7 +142,8 @@ export class OpenPool {
     this.queued[idx] += bytes;
     if (this.tasks[idx]++ === 0) this.workers[idx].ref();
     const result = new Promise<Opened>((resolve, reject) => this.pending.set(seq, { resolve, reject, worker: idx, bytes, blobs }));
-    const owns = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    // Shared memory (the input arena) is shared with the worker, never moved.
+    const owns = !(data.buffer instanceof SharedArrayBuffer) && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
     this.workers[idx].postMessage({ seq, data, blobs }, owns ? [data.buffer as ArrayBuffer] : []);
     return result;
   }

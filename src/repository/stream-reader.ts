@@ -331,6 +331,11 @@ class StreamPlan {
     const reads = intoArena ? this.reads : this.freshReads;
     const turn = reads.acquire();
     let queued = true;
+    let inputSlot: { off: number; size: number } | undefined;
+    const releaseInput = (): void => {
+      if (inputSlot) this.reader.inputArena!.release(inputSlot.off, inputSlot.size);
+      inputSlot = undefined;
+    };
     try {
       const specs: OpenBlobSpec[] = [];
       for (const w of group) {
@@ -354,7 +359,18 @@ class StreamPlan {
             specs[i].raw = slot.size;
           }
         }
-        data = await this.reader.backend.getRange(packKey(pack), start, end - start);
+        // Into the input arena when the backend can (taken after the output slots: the opens that
+        // hold input room never wait for anything, so this wait always ends).
+        const input = this.reader.inputArena;
+        const len = end - start;
+        if (input && len <= input.size) {
+          const [off] = await input.alloc([len]);
+          inputSlot = { off, size: len };
+          const got = await this.reader.backend.getRangeInto!(packKey(pack), start, input.view(off, len));
+          data = input.view(off, got);
+        } else {
+          data = await this.reader.backend.getRange(packKey(pack), start, len);
+        }
       } finally {
         reads.release();
       }
@@ -366,6 +382,7 @@ class StreamPlan {
       let digests: (Buffer | undefined)[];
       try {
         ({ plains, digests } = await this.reader.pool().openVerified(data, specs));
+        releaseInput();
       } catch (err) {
         if (err instanceof OpenError && err.integrity) {
           const bad = group[err.blob] ?? group[0];
@@ -384,6 +401,7 @@ class StreamPlan {
         }
       }
     } catch (err) {
+      releaseInput();
       // Failed before its turn came: give the read slot back once it is granted.
       if (queued) void turn.then(() => reads.release());
       for (const w of group) w.reject(err as Error);

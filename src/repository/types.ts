@@ -19,6 +19,12 @@ export interface Backend {
   get(key: string): Promise<Buffer>;
   /** Byte range [offset, offset+length). */
   getRange(key: string, offset: number, length: number): Promise<Buffer>;
+  /**
+   * Reads the byte range [offset, offset + into.length) into `into` (e.g. a region of shared
+   * memory), without allocating a buffer per read; returns the bytes read (fewer at the end of the
+   * object). Optional: callers fall back to getRange.
+   */
+  getRangeInto?(key: string, offset: number, into: Buffer): Promise<number>;
   /** Size in bytes, or undefined when the key does not exist. */
   stat(key: string): Promise<{ size: number } | undefined>;
   /** Keys under a prefix (recursive), in no particular order. */

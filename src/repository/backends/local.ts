@@ -111,17 +111,22 @@ export class LocalBackend implements Backend {
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    const got = await this.getRangeInto(key, offset, buf);
+    return got === length ? buf : buf.subarray(0, got);
+  }
+
+  async getRangeInto(key: string, offset: number, into: Buffer): Promise<number> {
     let fh: fs.FileHandle | undefined;
     try {
       fh = await fs.open(this.file(key), fsConstants.O_RDONLY);
-      const buf = Buffer.allocUnsafe(length);
       let got = 0;
-      while (got < length) {
-        const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+      while (got < into.length) {
+        const { bytesRead } = await fh.read(into, got, into.length - got, offset + got);
         if (bytesRead === 0) break;
         got += bytesRead;
       }
-      return got === length ? buf : buf.subarray(0, got);
+      return got;
     } catch (err) {
       return mapFsError(err, `${this.location}/${key}`);
     } finally {
