@@ -37,12 +37,21 @@ class BufferStock {
   }
 }
 
+/**
+ * Packs written but not yet durable (fsync running) besides the uploads holding a buffer: the
+ * backup goes on filling the next pack meanwhile; they cost page cache, not process memory.
+ */
+const MAX_SYNCING = 3;
+
 export class PackWriter {
   private current: Placed[] = [];
   private fill: Buffer | undefined;
   private currentBytes = 0;
   private readonly stock: BufferStock;
+  /** Uploads until durable and indexed. */
   private readonly uploads = new Set<Promise<void>>();
+  /** Uploads still reading their buffer (a local pack: until written, not until fsync'd). */
+  private readonly holding = new Set<Promise<void>>();
   private failure: unknown;
   bytesStored = 0;
   packsWritten = 0;
@@ -91,7 +100,8 @@ export class PackWriter {
 
   private async cut(): Promise<void> {
     if (this.current.length === 0) return;
-    while (this.uploads.size >= this.maxUploads) await Promise.race(this.uploads);
+    while (this.holding.size >= this.maxUploads) await Promise.race(this.holding);
+    while (this.uploads.size >= this.maxUploads + MAX_SYNCING) await Promise.race(this.uploads);
     if (this.failure) throw this.failure;
     // Concurrent add()s (several seals finishing) may have added blobs, or another cut() may have
     // taken them, while we waited: take the state as it is now.
@@ -117,7 +127,7 @@ export class PackWriter {
         entries.push({ ...meta, offset, length });
         offset += length;
       }
-      this.track(this.upload(entries, parts, offset), fill, entries);
+      this.track((written) => this.upload(entries, parts, offset, written), fill, entries);
       return;
     }
     const body = this.stock.take(Math.max(total, this.targetSize + (1 << 20)));
@@ -127,19 +137,33 @@ export class PackWriter {
       entries.push({ ...meta, offset, length });
       offset += length;
     }
-    this.track(this.upload(entries, body.subarray(0, offset), offset), body, entries);
+    this.track((written) => this.upload(entries, body.subarray(0, offset), offset, written), body, entries);
   }
 
-  /** Tracks an upload; `buffer` goes back to the stock when it is done. */
-  private track(upload: Promise<void>, buffer: Buffer, entries: BlobEntry[]): void {
-    const p: Promise<void> = upload.then(
+  /**
+   * Tracks an upload; `buffer` goes back to the stock as soon as the upload no longer reads it
+   * (`written`, or the end of the upload), which may be before the pack is durable.
+   */
+  private track(start: (written: () => void) => Promise<void>, buffer: Buffer, entries: BlobEntry[]): void {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let given = false;
+    const giveBack = (): void => {
+      if (given) return;
+      given = true;
+      this.holding.delete(released);
+      this.stock.give(buffer);
+      release();
+    };
+    this.holding.add(released);
+    const p: Promise<void> = start(giveBack).then(
       () => {
         this.uploads.delete(p);
-        this.stock.give(buffer);
+        giveBack();
       },
       (err) => {
         this.uploads.delete(p);
-        this.stock.give(buffer);
+        giveBack();
         this.failure ??= err;
         for (const e of entries) this.index.release(e.id);
       },
@@ -147,10 +171,10 @@ export class PackWriter {
     this.uploads.add(p);
   }
 
-  private async upload(entries: BlobEntry[], body: Buffer | Buffer[], bodyLength: number): Promise<void> {
+  private async upload(entries: BlobEntry[], body: Buffer | Buffer[], bodyLength: number, written: () => void): Promise<void> {
     const packId = randomId(32);
     if (Buffer.isBuffer(body)) await this.backend.put(packKey(packId), body);
-    else await this.backend.putParts!(packKey(packId), body);
+    else await this.backend.putParts!(packKey(packId), body, written);
     const usedDeks: Record<string, WrappedDek> = {};
     for (const e of entries) if (e.key !== 'map' && this.deks[e.key]) usedDeks[e.key] = this.deks[e.key];
     const file = { version: 1, pack: packId, deks: usedDeks, blobs: entries };

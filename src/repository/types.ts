@@ -12,8 +12,10 @@ export interface Backend {
   /**
    * Optional: as put() of the concatenation of `parts`, without joining them into one buffer first
    * (a local file is written with writev). Packs use it to write their shuffled blobs in place.
+   * `onWritten` is called as soon as the parts' memory is no longer needed (written to the file,
+   * before it is flushed to disk), so the caller can reuse it while the object becomes durable.
    */
-  putParts?(key: string, parts: Buffer[]): Promise<void>;
+  putParts?(key: string, parts: Buffer[], onWritten?: () => void): Promise<void>;
   /** Writes an object only if it does not exist yet; returns false if it already existed. */
   putIfAbsent?(key: string, data: Buffer): Promise<boolean>;
   get(key: string): Promise<Buffer>;

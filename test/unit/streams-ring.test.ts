@@ -220,4 +220,52 @@ describe('pack writer', () => {
     }
     for (const k of packs) expect(backend.objects.get(k)!.length).toBeLessThan(4 * MiB + 200_000);
   });
+
+  it('reuses a pack buffer once it is written, before the pack is durable; flush waits for durability', async () => {
+    // putParts copies the parts, says "written", and becomes durable only when the test says so.
+    const objects = new Map<string, Buffer>();
+    const syncs: (() => void)[] = [];
+    let durable = 0;
+    const backend = {
+      location: 'memory:',
+      put: async (k: string, d: Buffer) => {
+        objects.set(k, Buffer.from(d));
+      },
+      putParts: async (k: string, parts: Buffer[], onWritten?: () => void) => {
+        objects.set(k, Buffer.concat(parts));
+        onWritten?.();
+        await new Promise<void>((resolve) => syncs.push(resolve));
+        durable++;
+      },
+    } as unknown as Backend;
+    const index = new BlobIndex(Buffer.alloc(32, 2));
+    const packer = new PackWriter(backend, index, {}, 1 * MiB);
+    const blobs = Array.from({ length: 12 }, (_, i) => prng(600_000, `durable-${i}`));
+    const ids: string[] = [];
+    for (const b of blobs) {
+      const id = crypto.createHash('sha256').update(b).digest('hex');
+      ids.push(id);
+      index.reserve(id);
+      // Every add() resolves although no pack is durable yet: the writer is not held up by fsync
+      // until more than maxUploads + 3 packs wait for it.
+      const added = packer.add({ id, type: 'data', scheme: 'plain', raw: b.length, key: 'k', data: Buffer.from(b) });
+      for (let spin = 0; spin < 50 && syncs.length > 0 && syncs.length >= 4; spin++) syncs.shift()!();
+      await added;
+    }
+    let flushed = false;
+    const flushing = packer.flush().then(() => (flushed = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(flushed).toBe(false); // packs still syncing
+    while (!flushed) {
+      while (syncs.length > 0) syncs.shift()!();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await flushing;
+    expect(durable).toBe([...objects.keys()].filter((k) => k.startsWith('data/')).length);
+    for (let i = 0; i < blobs.length; i++) {
+      const at = index.get(ids[i])!;
+      const pack = objects.get([...objects.keys()].find((k) => k.startsWith('data/') && k.endsWith(at.pack))!)!;
+      expect(pack.subarray(at.offset, at.offset + at.length).equals(blobs[i])).toBe(true);
+    }
+  });
 });
