@@ -44,14 +44,15 @@ const READS_IN_FLIGHT = 3;
 const WINDOW_BYTES = 64 * 1024 * 1024;
 const WINDOWS = 2;
 /**
- * Where restoreStream's chunk verification hashes: on the main thread as each chunk is assembled
- * (default), or in the read workers as they decrypt (`PERMAFROST_RESTORE_VERIFY_IN=workers`). Same
- * CPU in total; on the main thread it is a serial stage in front of every write (profile of a
- * 1 GiB restore: main thread ~1.45 CPU-s against ~0.5 per read worker; in the workers ~0.75 on
- * the main thread, ~1 per worker), but hashing in the workers raised peak RSS on the bench's
- * 1 GiB day-2 image (delta chains) to 164–178 MiB against 152–165 MiB here (loaded machine).
+ * Where restoreStream's chunk verification hashes: in the read workers as they decrypt (default),
+ * or on the main thread as each chunk is assembled (`PERMAFROST_RESTORE_VERIFY_IN=main`). Same CPU
+ * in total; on the main thread it is a serial stage in front of every write (profile of a 1 GiB
+ * restore: main thread ~1.45 CPU-s against ~0.5 per read worker; in the workers ~0.75 on the main
+ * thread, ~1 per worker). The workers became the default once pack ranges were read into the
+ * shared input arena (chunk-reader.ts): 1 GiB day-2 restore 1.90 s against 2.05 s, peak RSS
+ * 146-150 MiB with the 8 MiB output arena (it was 164-178 MiB with per-range buffers).
  */
-const VERIFY_IN_WORKERS = process.env.PERMAFROST_RESTORE_VERIFY_IN === 'workers';
+const VERIFY_IN_WORKERS = process.env.PERMAFROST_RESTORE_VERIFY_IN !== 'main';
 
 interface Want {
   entry: Located;

@@ -135,8 +135,8 @@ describe('CLI: restore-file read path', () => {
     expect(r3.blocks).toBeLessThan(24 * MiB);
   }, 300_000);
 
-  it('verifies in the read workers too (delta chains rehash only their changed blocks)', async () => {
-    const r3 = await restoreToFile(snap3, { PERMAFROST_RESTORE_VERIFY_IN: 'workers' });
+  it('verifies on the main thread too (PERMAFROST_RESTORE_VERIFY_IN=main)', async () => {
+    const r3 = await restoreToFile(snap3, { PERMAFROST_RESTORE_VERIFY_IN: 'main' });
     expect(r3.out.equals(day3)).toBe(true);
   }, 300_000);
 
