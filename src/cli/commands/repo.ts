@@ -37,7 +37,7 @@ export function register(program: Command): void {
       .description('create a new, empty repository')
       .option('--public-key <file>', 'also register this RSA public key (PEM) for write-only backup hosts')
       .option('--compression <level>', 'zstd level for new chunks, 0 = none (default 1)')
-      .option('--pack-size <MiB>', 'target pack size in MiB (default 16)')
+      .option('--pack-size <MiB>', 'target pack size in MiB (default 8)')
       .option('--json', 'print the result as JSON'),
   ).action(async (opts: InitOpts) => {
     const url = repoUrl(opts);
