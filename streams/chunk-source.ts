@@ -4,6 +4,7 @@
 import { ReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { copyBytes } from './copy-bytes.js';
 
 export interface ChunkSource {
   /** Fills `into` completely, or up to the end of the data; returns the bytes read (0 = end). */
@@ -51,7 +52,8 @@ export function iterableSource(input: AsyncIterable<Uint8Array> | Readable): Chu
           continue;
         }
         const n = Math.min(into.length - got, piece.length - pos);
-        into.set(piece.subarray(pos, pos + n), got);
+        // `into` is usually a region of the shared ring: memcpy, not V8's relaxed copy (copy-bytes.ts).
+        copyBytes(piece.subarray(pos, pos + n), Buffer.from(into.buffer, into.byteOffset, into.byteLength), got);
         got += n;
         pos += n;
       }

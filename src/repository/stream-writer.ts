@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { SEAL_SLACK } from '../../streams/byte-ring.js';
 import { CdcChunker } from '../../streams/cdc-chunker.js';
 import { sourceOf } from '../../streams/chunk-source.js';
+import { copyBytes } from '../../streams/copy-bytes.js';
 import { BLOCK_HASH_BYTES, plainChunkId, truncateDigests } from '../../streams/keyed-hash.js';
 import { BlockTreeDigest } from '../../streams/stream-digest.js';
 import type { WorkerPool } from '../../streams/worker-pool.js';
@@ -292,7 +293,7 @@ export async function writeStreamData(
         for (const v of views) {
           if (failure) throw failure;
           const off = await allocRegion(v.length + SEAL_SLACK);
-          ring.view(off, v.length).set(v);
+          copyBytes(v, ring.view(off, v.length), 0); // memcpy into shared memory (copy-bytes.ts)
           await consume(off, v.length);
         }
       };
