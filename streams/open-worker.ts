@@ -82,7 +82,7 @@ const PIECE = 64 * 1024;
 let stage = Buffer.alloc(0);
 
 /** Opens one blob straight into its arena slot `out` (exactly `spec.raw` bytes). */
-function openIntoArena(data: Buffer, spec: OpenBlobSpec, out: Buffer): void {
+function openIntoArena(data: Buffer, spec: OpenBlobSpec, out: Buffer): Opened {
   if (spec.len < BLOB_OVERHEAD || spec.off + spec.len > data.length) throw new IntegrityError('blob is truncated');
   const b = data.subarray(spec.off, spec.off + spec.len);
   const d = crypto.createDecipheriv('aes-256-gcm', spec.key, b.subarray(0, NONCE_BYTES));
@@ -122,43 +122,41 @@ function openIntoArena(data: Buffer, spec: OpenBlobSpec, out: Buffer): void {
     const n = dctx.decompress(out, payload);
     if (n !== spec.raw) throw new IntegrityError(`content has ${n} bytes, the index says ${spec.raw}`);
   }
-  if (spec.verify) verifyChunk(out, spec);
+  return { digests: spec.verify ? verifyChunk(out, spec) : null };
 }
 
-/** Opens one blob; returns its content, or undefined when it was written into the arena. */
-function openOne(data: Buffer, spec: OpenBlobSpec): Buffer | undefined {
+/** One opened blob: its content (absent when written into the arena) and, if verified, its block digests. */
+interface Opened {
+  out?: Buffer;
+  digests: Buffer | null;
+}
+
+/** Opens one blob, into its arena slot when it has one. */
+function openOne(data: Buffer, spec: OpenBlobSpec): Opened {
   const dst = spec.dst ?? -1;
-  if (dst >= 0 && arena) {
-    openIntoArena(data, spec, Buffer.from(arena, dst, spec.raw!));
-    return undefined;
-  }
+  if (dst >= 0 && arena) return openIntoArena(data, spec, Buffer.from(arena, dst, spec.raw!));
   const plain = decipher(data, spec);
   const mode = plain[0];
   const payload = plain.subarray(1);
   if (mode !== MODE_RAW && mode !== MODE_ZSTD) throw new IntegrityError(`unknown blob mode ${mode}`);
   if (mode === MODE_RAW) {
-    if (spec.verify) verifyChunk(payload, spec);
-    return payload;
+    return { out: payload, digests: spec.verify ? verifyChunk(payload, spec) : null };
   }
   const size = zstd.getFrameContentSize(payload);
   if (size === null || size > 1 << 30) throw new IntegrityError('compressed payload without a usable content size');
   const out = Buffer.allocUnsafeSlow(size);
   const n = dctx.decompress(out, payload);
   if (n !== size) throw new IntegrityError(`content has ${n} bytes, the frame says ${size}`);
-  if (spec.verify) verifyChunk(out, spec);
-  return out;
+  return { out, digests: spec.verify ? verifyChunk(out, spec) : null };
 }
 
-/** Block digests of the blob being opened, when it was verified (see verifyChunk). */
-let lastDigests: Uint8Array | null = null;
-
-/** Recomputes the fixed chunk ID of `content` and compares it with the blob's ID (its AAD). */
-function verifyChunk(content: Uint8Array, spec: OpenBlobSpec): void {
+/** Recomputes the fixed chunk ID of `content`, compares it with the blob's ID (its AAD) and returns the block digests. */
+function verifyChunk(content: Uint8Array, spec: OpenBlobSpec): Buffer {
   // Its own ArrayBuffer (Buffer.alloc never uses the pool): moved to the main thread, not copied.
   const digests = blockDigestsInto(content);
   const id = fixedChunkId(Buffer.from(spec.verify!), content.length, digests);
   if (!id.equals(spec.aad)) throw new IntegrityError('content does not match its chunk ID');
-  lastDigests = digests;
+  return digests;
 }
 
 parentPort?.on('message', (msg: OpenRangeTask | OpenInit) => {
@@ -177,16 +175,14 @@ parentPort?.on('message', (msg: OpenRangeTask | OpenInit) => {
   let i = 0;
   try {
     for (; i < task.blobs.length; i++) {
-      let out: Uint8Array | undefined;
-      lastDigests = null;
+      let opened: Opened;
       try {
-        out = openOne(data, task.blobs[i]);
+        opened = openOne(data, task.blobs[i]);
       } catch (err) {
         // zstd reports damage as a plain Error: any failure to open a blob is damage.
         throw err instanceof IntegrityError ? err : new IntegrityError((err as Error).message);
       }
-      // (openOne set it: a cast, since the compiler cannot see the assignment.)
-      const verified = lastDigests as Uint8Array | null;
+      const { out, digests: verified } = opened;
       digests.push(verified);
       if (verified) transfer.add(verified.buffer as ArrayBuffer);
       if (!out) {
