@@ -15,11 +15,13 @@ const CLOUD = 'devcloud-demo';
 let repo: string;
 
 /**
- * Starts a data-heavy backup and kills it with `signal` `afterMs` after its data phase began
- * (the `data-plan` event: the captures start right then), so the kill lands among the
- * snapshots, clones, uploads and downloads; resolves with its exit.
+ * Starts a data-heavy backup and kills it with `signal` `afterMs` after its data phase began (the
+ * `data-plan` event: the captures start right then), so the kill lands among the snapshots,
+ * clones, uploads and downloads — or earlier, as soon as only the last data job is left or 90 % of
+ * the planned bytes went through: a kill a fixed time in once came after a fast backup had already
+ * finished. Resolves with its exit and where the kill landed.
  */
-function backupKilledAfter(afterMs: number, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; backupIds: string[] }> {
+function backupKilledAfter(afterMs: number, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; backupIds: string[]; killedAt: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('node', ['bin/permafrost.js', 'backup', '--repo', repo, '--os-cloud', CLOUD, '--services', 'volumes,compute', '--exclude', 'volume:pf-test-*', '--exclude', 'server:pf-test-*', '--json'], {
       cwd: REPO_ROOT,
@@ -27,10 +29,43 @@ function backupKilledAfter(afterMs: number, signal: NodeJS.Signals): Promise<{ c
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
+    let partial = '';
     let timer: NodeJS.Timeout | undefined;
+    let started = 0;
+    let plan: { jobs: number; expectedBytes: number } | undefined;
+    let done = 0;
+    const bytes = new Map<string, number>();
+    let killedAt = 'not killed';
+    const kill = (why: string): void => {
+      if (killedAt !== 'not killed') return;
+      killedAt = `${Date.now() - started} ms into the data phase (${why})`;
+      clearTimeout(timer);
+      child.kill(signal);
+    };
     child.stdout.on('data', (c: Buffer) => {
       stdout += c.toString();
-      if (!timer && stdout.includes('"event":"data-plan"')) timer = setTimeout(() => child.kill(signal), afterMs);
+      const lines = (partial + c.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        let e: { event?: string; jobs?: number; expectedBytes?: number; kind?: string; id?: string; bytes?: number };
+        try {
+          e = JSON.parse(line) as typeof e;
+        } catch {
+          continue;
+        }
+        if (e.event === 'data-plan' && !plan) {
+          plan = { jobs: e.jobs ?? 0, expectedBytes: e.expectedBytes ?? 0 };
+          started = Date.now();
+          timer = setTimeout(() => kill('timer'), afterMs);
+        } else if (plan && e.event === 'resource-done') {
+          bytes.set(`${e.kind}/${e.id}`, e.bytes ?? 0);
+          if (++done >= plan.jobs - 1) kill('only the last data job left');
+        } else if (plan && e.event === 'resource-bytes') {
+          bytes.set(`${e.kind}/${e.id}`, e.bytes ?? 0);
+          const total = [...bytes.values()].reduce((a, b) => a + b, 0);
+          if (plan.expectedBytes > 0 && total >= 0.9 * plan.expectedBytes) kill('90 % of the planned bytes through');
+        }
+      }
     });
     child.stderr.resume();
     // a safety net: never let a stuck child outlive the test
@@ -39,7 +74,7 @@ function backupKilledAfter(afterMs: number, signal: NodeJS.Signals): Promise<{ c
     child.on('exit', (code, sig) => {
       clearTimeout(timer);
       clearTimeout(guard);
-      resolve({ code, signal: sig, backupIds: backupIdsOf(stdout) });
+      resolve({ code, signal: sig, backupIds: backupIdsOf(stdout), killedAt });
     });
   });
 }
@@ -65,13 +100,12 @@ describe('permafrost backup: crash safety of temporary resources', () => {
 
   it('SIGKILL at a random point, then `permafrost cleanup`, leaves no temporary and a sound repository', async () => {
     // somewhere among the captures and the transfers
-    const at = Math.floor(Math.random() * 30_000);
-    const run = await backupKilledAfter(at, 'SIGKILL');
-    expect(run.signal).toBe('SIGKILL');
+    const run = await backupKilledAfter(Math.floor(Math.random() * 30_000), 'SIGKILL');
+    expect(run.signal, run.killedAt).toBe('SIGKILL');
     expect(run.backupIds).toHaveLength(1);
     await settle();
     const leftBefore = await leftoverTemporaries(CLOUD, run.backupIds);
-    console.log(`killed ${at} ms into the data phase (backup ${run.backupIds.join(', ') || 'not started'}); ${leftBefore.length} temporaries left: ${leftBefore.join(', ')}`);
+    console.log(`killed ${run.killedAt} (backup ${run.backupIds.join(', ') || 'not started'}); ${leftBefore.length} temporaries left: ${leftBefore.join(', ')}`);
     const cleanup = await permafrost(['cleanup', '--os-cloud', CLOUD, '--json'], ENV);
     expect(cleanup.code, cleanup.stdout + cleanup.stderr).toBe(0);
     const res = JSON.parse(cleanup.stdout) as { deleted: Array<{ backupId: string }>; inUse: Array<{ backupId: string }>; failures: unknown[] };
@@ -84,8 +118,8 @@ describe('permafrost backup: crash safety of temporary resources', () => {
   });
 
   it("SIGKILL, then the next backup's sweep removes the leftovers", async () => {
-    const at = Math.floor(Math.random() * 30_000);
-    const run = await backupKilledAfter(at, 'SIGKILL');
+    const run = await backupKilledAfter(Math.floor(Math.random() * 30_000), 'SIGKILL');
+    expect(run.signal, run.killedAt).toBe('SIGKILL');
     expect(run.backupIds).toHaveLength(1);
     await settle();
     const leftBefore = await leftoverTemporaries(CLOUD, run.backupIds);
@@ -96,7 +130,7 @@ describe('permafrost backup: crash safety of temporary resources', () => {
     expect(sweep).toBeDefined();
     expect(sweep!.failed).toBe(0);
     expect(sweep!.deleted).toBeGreaterThanOrEqual(leftBefore.length);
-    console.log(`killed ${at} ms into the data phase; ${leftBefore.length} temporaries left; the next backup swept ${sweep!.deleted}`);
+    console.log(`killed ${run.killedAt}; ${leftBefore.length} temporaries left; the next backup swept ${sweep!.deleted}`);
     expect(await leftoverTemporaries(CLOUD, run.backupIds)).toEqual([]);
     await repoCheck();
   });
@@ -104,7 +138,7 @@ describe('permafrost backup: crash safety of temporary resources', () => {
   it('SIGTERM stops the backup, which deletes its own temporaries and writes no snapshot', async () => {
     const before = JSON.parse((await permafrost(['snapshots', '--repo', repo, '--json'], ENV)).stdout) as unknown[];
     const run = await backupKilledAfter(10_000, 'SIGTERM');
-    expect(run.code).toBe(130);
+    expect(run.code, run.killedAt).toBe(130);
     expect(await leftoverTemporaries(CLOUD, run.backupIds)).toEqual([]);
     const after = JSON.parse((await permafrost(['snapshots', '--repo', repo, '--json'], ENV)).stdout) as unknown[];
     expect(after.length).toBe(before.length);
