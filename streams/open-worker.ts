@@ -56,14 +56,20 @@ let arena: SharedArrayBuffer | undefined;
 // Collect the dead range buffers promptly (see gc-by-bytes.ts).
 const gc = new GcByBytes(2 << 20);
 
-function decipher(data: Buffer, spec: OpenBlobSpec): Buffer {
+/** The decipher of blob `spec` within `data` (nonce, AAD and tag set) and its ciphertext. */
+function decipherOf(data: Buffer, spec: OpenBlobSpec): { d: crypto.DecipherGCM; ct: Buffer } {
   if (spec.len < BLOB_OVERHEAD || spec.off + spec.len > data.length) throw new IntegrityError('blob is truncated');
   const b = data.subarray(spec.off, spec.off + spec.len);
   const d = crypto.createDecipheriv('aes-256-gcm', spec.key, b.subarray(0, NONCE_BYTES));
   d.setAAD(spec.aad);
   d.setAuthTag(b.subarray(b.length - TAG_BYTES));
+  return { d, ct: b.subarray(NONCE_BYTES, b.length - TAG_BYTES) };
+}
+
+function decipher(data: Buffer, spec: OpenBlobSpec): Buffer {
+  const { d, ct } = decipherOf(data, spec);
   try {
-    const plain = d.update(b.subarray(NONCE_BYTES, b.length - TAG_BYTES));
+    const plain = d.update(ct);
     const tail = d.final();
     return tail.length > 0 ? Buffer.concat([plain, tail]) : plain;
   } catch {
@@ -83,12 +89,7 @@ let stage = Buffer.alloc(0);
 
 /** Opens one blob straight into its arena slot `out` (exactly `spec.raw` bytes). */
 function openIntoArena(data: Buffer, spec: OpenBlobSpec, out: Buffer): Opened {
-  if (spec.len < BLOB_OVERHEAD || spec.off + spec.len > data.length) throw new IntegrityError('blob is truncated');
-  const b = data.subarray(spec.off, spec.off + spec.len);
-  const d = crypto.createDecipheriv('aes-256-gcm', spec.key, b.subarray(0, NONCE_BYTES));
-  d.setAAD(spec.aad);
-  d.setAuthTag(b.subarray(b.length - TAG_BYTES));
-  const ct = b.subarray(NONCE_BYTES, b.length - TAG_BYTES);
+  const { d, ct } = decipherOf(data, spec);
   const payloadLen = ct.length - 1;
   let mode = -1;
   let target: Buffer | undefined;

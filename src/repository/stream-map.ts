@@ -9,9 +9,10 @@ import { BLOCK_HASH_BYTES } from '../../streams/keyed-hash.js';
 import type { ChunkerKind } from './types.js';
 
 /**
- * Entries per segment written (readers take any count; segments of 1024 exist). 256 fixed chunks of 1 MiB make a
- * segment of ~512 KiB with its block digests: a 2 MiB segment, sealed in the middle of a large
- * backup and decoded for its parent's deltas, added ~10 MiB to the peak RSS of a 2 GiB day 2.
+ * Entries per segment written (readers take any count; segments of 1024 exist). 256 fixed chunks
+ * of 1 MiB make a segment of ~512 KiB with its block digests: a 2 MiB segment, sealed in the
+ * middle of a large backup and decoded for its parent's deltas, added ~10 MiB to the peak RSS of a
+ * 2 GiB day 2.
  */
 export const SEGMENT_ENTRIES = 256;
 const MAGIC = 'PFM1';

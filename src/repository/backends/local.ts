@@ -64,7 +64,7 @@ export class LocalBackend implements Backend {
       if (Buffer.isBuffer(data)) await fh.writeFile(data);
       else await writeAllParts(fh, data);
       // The bytes are in the page cache: the caller may reuse its buffers while fsync runs (for a
-      // 16 MiB pack that is tens of milliseconds of disk time the backup no longer waits for).
+      // pack, tens of milliseconds of disk time the backup no longer waits for).
       onWritten?.();
       await fh.sync();
     } finally {
