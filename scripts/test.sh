@@ -48,12 +48,22 @@ cat .test-results/unit.log
 node -e '
   const fs = require("node:fs");
   let passed = 0, failed = 0, skipped = 0;
+  const brokenFiles = [];
   for (const f of ["unit", "cloud", "restore", "overwrite"]) {
     const file = `.test-results/${f}.json`;
     if (!fs.existsSync(file)) { console.error(`no results from the ${f} project`); failed++; continue; }
     const r = JSON.parse(fs.readFileSync(file, "utf8"));
     passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests;
+    // A file can fail with no failed test (an error in beforeAll skips its tests): name it and
+    // its first error here, at the end of the output, where a CI log tail shows it.
+    for (const t of r.testResults ?? []) {
+      if (t.status !== "failed") continue;
+      const firstFailed = (t.assertionResults ?? []).find((a) => a.status === "failed");
+      const why = (t.message || firstFailed?.failureMessages?.[0] || "").split("\n").slice(0, 6).join("\n    ");
+      brokenFiles.push(`  ${f} lane: ${require("node:path").relative(process.cwd(), t.name)}\n    ${why}`);
+    }
   }
-  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  if (brokenFiles.length) console.log(`failed test files:\n${brokenFiles.join("\n")}`);
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : "") + (brokenFiles.length ? `, ${brokenFiles.length} file(s) failed` : ""));
 '
 [ "$unit_status" = 0 ] && [ "$cloud_status" = 0 ] && [ "$restore_status" = 0 ] && [ "$overwrite_status" = 0 ]
