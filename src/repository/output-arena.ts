@@ -18,9 +18,14 @@ export class OutputArena {
     this.free = [[0, this.size]];
   }
 
-  /** Largest single allocation this arena serves (bigger contents get their own buffers). */
+  /**
+   * Largest single allocation this arena serves (bigger contents get their own buffers). Half the
+   * arena: with the 8 MiB restore arena every content-defined chunk (≤ 4 MiB) fits. At a quarter,
+   * the CDC chunks above 2 MiB got their own buffers and a 1 GiB CDC restore peaked at 232 MiB RSS
+   * instead of 138 MiB (fixed-size 1 MiB chunks: 130 MiB either way).
+   */
   get maxSlot(): number {
-    return this.size / 4;
+    return this.size / 2;
   }
 
   private take(size: number): number | undefined {

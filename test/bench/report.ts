@@ -1,6 +1,6 @@
 // Turns the rounds into medians, a table, permafrost's ratio to each peer, and the issue's targets
 // with PASS/FAIL.
-import type { CaseName, CaseResult } from './round.js';
+import { RESTORE_CASES, type CaseName, type CaseResult } from './round.js';
 
 const MiB = 2 ** 20;
 
@@ -44,7 +44,7 @@ export function summarise(results: CaseResult[]): Summary[] {
     cpuSeconds: median(rs.map((r) => r.cpuSeconds)),
     peakRssMiB: median(rs.map((r) => r.peakRssMiB)),
     storedBytes: median(rs.map((r) => r.storedBytes)),
-    ...(rs[0].case === 'restore'
+    ...(RESTORE_CASES.includes(rs[0].case)
       ? {
           identical: rs.every((r) => r.identical),
           allocatedBytes: median(rs.map((r) => r.allocatedBytes ?? 0)),
@@ -64,11 +64,11 @@ export function formatTable(summaries: Summary[], imageBytes: number): string {
     s.case,
     s.tool,
     s.wallSeconds.toFixed(2),
-    s.case === 'restore' || s.case === 'full' ? (imageBytes / MiB / s.wallSeconds).toFixed(0) : '',
+    RESTORE_CASES.includes(s.case) || s.case === 'full' ? (imageBytes / MiB / s.wallSeconds).toFixed(0) : '',
     s.cpuSeconds.toFixed(2),
     s.peakRssMiB.toFixed(0),
-    s.case === 'restore' ? '' : (s.storedBytes / MiB).toFixed(1),
-    s.case === 'restore' ? `${s.identical ? 'identical' : 'DIFFERS'}, ${((s.allocatedBytes ?? 0) / MiB).toFixed(0)} MiB allocated` : '',
+    RESTORE_CASES.includes(s.case) ? '' : (s.storedBytes / MiB).toFixed(1),
+    RESTORE_CASES.includes(s.case) ? `${s.identical ? 'identical' : 'DIFFERS'}, ${((s.allocatedBytes ?? 0) / MiB).toFixed(0)} MiB allocated` : '',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => pad(c, widths[i], i >= 2 && i <= 6)).join('  ');
@@ -82,12 +82,12 @@ function get(s: Summary[], tool: string, c: CaseName): Summary | undefined {
 export function formatRatios(s: Summary[]): string {
   const lines: string[] = [];
   for (const peer of ['restic', 'borg-zstd', 'borg-lz4']) {
-    for (const c of ['full', 'incremental', 'restore', 'insertion'] as CaseName[]) {
+    for (const c of ['full', 'incremental', 'restore', 'insertion', 'restore-cdc'] as CaseName[]) {
       const p = get(s, 'permafrost', c);
       const q = get(s, peer, c);
       if (!p || !q) continue;
       const parts = [`wall ${(p.wallSeconds / q.wallSeconds).toFixed(2)}×`, `CPU ${(p.cpuSeconds / q.cpuSeconds).toFixed(2)}×`, `RSS ${(p.peakRssMiB / q.peakRssMiB).toFixed(2)}×`];
-      if (c !== 'restore' && q.storedBytes > 0) parts.push(`stored ${(p.storedBytes / q.storedBytes).toFixed(3)}×`);
+      if (!RESTORE_CASES.includes(c) && q.storedBytes > 0) parts.push(`stored ${(p.storedBytes / q.storedBytes).toFixed(3)}×`);
       lines.push(`permafrost / ${peer} ${c}: ${parts.join(', ')}`);
     }
   }
@@ -122,6 +122,10 @@ export function evaluateTargets(s: Summary[], zeroBytes: number, imageBytes: num
       measured: `${((restore.allocatedBytes ?? 0) / MiB).toFixed(0)} MiB allocated; source image ${(source / MiB).toFixed(0)} MiB of ${(imageBytes / MiB).toFixed(0)} MiB (${(zeroBytes / MiB).toFixed(0)} MiB zero extents)`,
       pass: (restore.allocatedBytes ?? Infinity) <= allowed,
     });
+  }
+  const cdcRestore = get(s, 'permafrost', 'restore-cdc');
+  if (cdcRestore) {
+    out.push({ target: 'restore of the CDC (insertion) snapshot byte-identical (sha256)', measured: cdcRestore.identical ? 'identical' : 'differs', pass: !!cdcRestore.identical });
   }
   const pf = s.filter((x) => x.tool === 'permafrost');
   if (pf.length) {

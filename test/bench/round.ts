@@ -1,13 +1,17 @@
 // One benchmark round for one tool: full backup (day 1), incremental (day 2), full restore of the
 // day-2 snapshot with a sha256 check, and the insertion case (a fresh repository holding day 1,
-// then the image with 1 KiB inserted, both with the tool's content-defined chunking).
+// then the image with 1 KiB inserted, both with the tool's content-defined chunking), whose
+// snapshot is restored too (restore-cdc: the read path with variable-size chunks).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { measure, run, treeBytes, type Measurement } from './measure.js';
 import { STAGED_NAME, type BenchTool } from './tools.js';
 import { sha256File, type WorkloadFiles } from './workload.js';
 
-export type CaseName = 'full' | 'incremental' | 'restore' | 'insertion';
+export type CaseName = 'full' | 'incremental' | 'restore' | 'insertion' | 'restore-cdc';
+
+/** Cases that restore a snapshot (checked for identical output and holes). */
+export const RESTORE_CASES: readonly CaseName[] = ['restore', 'restore-cdc'];
 
 export interface CaseResult extends Measurement {
   tool: string;
@@ -65,21 +69,23 @@ export async function runRound(
   await run(tool.init(repo));
   await backup(repo, 'day1', w.day1, false, 'full');
   if (tool.cases.includes('incremental')) await backup(repo, 'day2', w.day2, false, 'incremental');
-  if (tool.cases.includes('restore')) {
+  const restore = async (repoDir: string, label: string, source: string, sha256: string, name: CaseName): Promise<void> => {
     const outDir = path.join(base, 'restore');
     await fs.mkdir(outDir, { recursive: true });
-    const { cmd } = tool.restore(repo, stageDir, 'day2', outDir);
+    const { cmd } = tool.restore(repoDir, stageDir, label, outDir);
     const m = await measure(cmd);
     const file = await findFile(outDir, STAGED_NAME);
     if (!file) throw new Error(`${tool.name} restore produced no ${STAGED_NAME} under ${outDir}`);
     const st = await fs.stat(file);
-    const identical = st.size === w.plan.size && (await sha256File(file)) === w.sha256.day2;
-    const sourceAllocatedBytes = (await fs.stat(w.day2)).blocks * 512;
+    const identical = st.size === w.plan.size + (name === 'restore-cdc' ? w.plan.insertLength : 0) && (await sha256File(file)) === sha256;
+    const sourceAllocatedBytes = (await fs.stat(source)).blocks * 512;
     const { output: _o, ...metrics } = m;
-    results.push({ tool: tool.name, case: 'restore', round, ...metrics, storedBytes: 0, identical, allocatedBytes: st.blocks * 512, sourceAllocatedBytes });
-    log(`  ${tool.name} r${round} restore: ${m.wallSeconds.toFixed(1)} s wall, ${m.peakRssMiB.toFixed(0)} MiB RSS, identical=${identical}, allocated ${(st.blocks * 512 / 2 ** 20).toFixed(0)} MiB of ${(st.size / 2 ** 20).toFixed(0)} MiB`);
+    results.push({ tool: tool.name, case: name, round, ...metrics, storedBytes: 0, identical, allocatedBytes: st.blocks * 512, sourceAllocatedBytes });
+    log(`  ${tool.name} r${round} ${name}: ${m.wallSeconds.toFixed(1)} s wall, ${m.peakRssMiB.toFixed(0)} MiB RSS, identical=${identical}, allocated ${(st.blocks * 512 / 2 ** 20).toFixed(0)} MiB of ${(st.size / 2 ** 20).toFixed(0)} MiB`);
     await fs.rm(outDir, { recursive: true, force: true });
-  }
+  };
+
+  if (tool.cases.includes('restore')) await restore(repo, 'day2', w.day2, w.sha256.day2, 'restore');
   await fs.rm(repo, { recursive: true, force: true });
 
   if (tool.cases.includes('insertion')) {
@@ -88,6 +94,7 @@ export async function runRound(
     await run(tool.init(cdcRepo));
     await backup(cdcRepo, 'base', w.day1, true, undefined);
     await backup(cdcRepo, 'insert', w.insert, true, 'insertion');
+    if (tool.cases.includes('restore')) await restore(cdcRepo, 'insert', w.insert, w.sha256.insert, 'restore-cdc');
     await fs.rm(cdcRepo, { recursive: true, force: true });
   }
   await fs.rm(base, { recursive: true, force: true });

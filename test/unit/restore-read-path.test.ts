@@ -14,7 +14,7 @@ import { MiB, prng, tempDir } from './repository-helpers.js';
 describe('output arena', () => {
   it('allocates first-fit, coalesces freed neighbours and serves waiters in order', async () => {
     const a = new OutputArena(64 * 1024);
-    expect(a.maxSlot).toBe(16 * 1024);
+    expect(a.maxSlot).toBe(32 * 1024); // half the arena
     const [x, y, z] = await a.alloc([16 * 1024, 16 * 1024, 16 * 1024]);
     expect(new Set([x, y, z]).size).toBe(3);
     const [w] = await a.alloc([10_000]); // rounded up to 12 KiB
