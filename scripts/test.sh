@@ -32,7 +32,8 @@ npx vitest run --project cloud --reporter=default --reporter=json --outputFile.j
   > .test-results/overwrite.log 2>&1 &
 overwrite_pid=$!
 cloud_status=0
-npx vitest run --project cloud "${lane_excludes[@]}" --reporter=default --reporter=json --outputFile.json=.test-results/cloud.json "$@" || cloud_status=$?
+npx vitest run --project cloud "${lane_excludes[@]}" --reporter=default --reporter=json --outputFile.json=.test-results/cloud.json "$@" \
+  2>&1 | tee .test-results/cloud.log || cloud_status=$?
 unit_status=0
 wait "$unit_pid" || unit_status=$?
 restore_status=0
@@ -66,4 +67,13 @@ node -e '
   if (brokenFiles.length) console.log(`failed test files:\n${brokenFiles.join("\n")}`);
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : "") + (brokenFiles.length ? `, ${brokenFiles.length} file(s) failed` : ""));
 '
+# A lane can also fail with every file passing (vitest exits 1 on an unhandled error between tests):
+# name the lane and show that part of its log last, where a CI log tail shows it.
+for lane in unit cloud restore overwrite; do
+  status_var="${lane}_status"
+  if [ "${!status_var}" != 0 ]; then
+    echo "lane $lane exited ${!status_var}; errors reported in .test-results/$lane.log:"
+    grep -E -A6 "Unhandled (Error|Rejection)|Error: |FAIL " ".test-results/$lane.log" | tail -30 || true
+  fi
+done
 [ "$unit_status" = 0 ] && [ "$cloud_status" = 0 ] && [ "$restore_status" = 0 ] && [ "$overwrite_status" = 0 ]
