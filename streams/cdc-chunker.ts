@@ -30,8 +30,15 @@ function highMask(bits: number): number {
 }
 
 export class CdcChunker {
+  /**
+   * Holds the bytes of the chunk being cut, from `start` to `filled`. Twice the largest chunk: the
+   * input is read (or copied) in behind the data, and the unscanned rest (< maxSize) is moved to
+   * the front only when the room behind it runs short, instead of after every chunk.
+   */
   private readonly buf: Buffer;
+  private start = 0;
   private filled = 0;
+  /** Bytes of the current chunk (from `start`) already scanned, with the gear hash `hash`. */
   private scanned = 0;
   private hash = 0;
   private readonly maskSmall: number;
@@ -46,23 +53,43 @@ export class CdcChunker {
     // which narrows the size distribution around avgSize.
     this.maskSmall = highMask(bits + 2);
     this.maskLarge = highMask(Math.max(1, bits - 2));
-    this.buf = Buffer.allocUnsafeSlow(params.maxSize);
+    this.buf = Buffer.allocUnsafeSlow(2 * params.maxSize);
+  }
+
+  /**
+   * Free space behind the buffered bytes, at least `min(want, maxSize)` long (the buffered rest is
+   * moved to the front when needed): read input straight into it, then call cutViews(n). Valid
+   * until the next call of any method.
+   */
+  room(want = this.params.maxSize): Buffer {
+    const need = Math.min(want, this.params.maxSize);
+    if (this.buf.length - this.filled < need) {
+      this.buf.copyWithin(0, this.start, this.filled);
+      this.filled -= this.start;
+      this.start = 0;
+    }
+    return this.buf.subarray(this.filled);
+  }
+
+  /**
+   * Takes the `n` bytes written at the start of room(); yields every chunk they complete, as views
+   * of the chunker's buffer, each valid only until the generator is resumed (copy it first).
+   */
+  *cutViews(n: number): Generator<Buffer> {
+    if (n < 0 || this.filled + n > this.buf.length) throw new RangeError(`cannot take ${n} bytes: more than room() offered`);
+    this.filled += n;
+    for (;;) {
+      const cut = this.findCut();
+      if (cut < 0) return;
+      const view = this.buf.subarray(this.start, this.start + cut);
+      this.drop(cut);
+      yield view;
+    }
   }
 
   /** Feeds bytes; yields every chunk completed by them (each a fresh Buffer, transferable). */
   *push(piece: Uint8Array): Generator<Buffer> {
-    let pos = 0;
-    while (pos < piece.length) {
-      const n = Math.min(this.buf.length - this.filled, piece.length - pos);
-      this.buf.set(piece.subarray(pos, pos + n), this.filled);
-      this.filled += n;
-      pos += n;
-      for (;;) {
-        const cut = this.findCut();
-        if (cut < 0) break;
-        yield this.take(cut);
-      }
-    }
+    for (const view of this.pushViews(piece)) yield Buffer.from(view);
   }
 
   /**
@@ -70,50 +97,37 @@ export class CdcChunker {
    * only until the generator is resumed (copy it before asking for the next one). No allocation.
    */
   *pushViews(piece: Uint8Array): Generator<Buffer> {
-    let pos = 0;
-    while (pos < piece.length) {
-      const n = Math.min(this.buf.length - this.filled, piece.length - pos);
-      this.buf.set(piece.subarray(pos, pos + n), this.filled);
-      this.filled += n;
+    for (let pos = 0; pos < piece.length; ) {
+      const room = this.room(piece.length - pos);
+      const n = Math.min(room.length, piece.length - pos);
+      // Buffer#fill with an equally long buffer is one memcpy (TypedArray#set showed as JS time).
+      room.fill(piece.subarray(pos, pos + n), 0, n);
       pos += n;
-      for (;;) {
-        const cut = this.findCut();
-        if (cut < 0) break;
-        yield this.buf.subarray(0, cut);
-        this.drop(cut);
-      }
+      yield* this.cutViews(n);
     }
   }
 
   /** Like end(), as a view (valid until the generator is resumed). */
   *endViews(): Generator<Buffer> {
-    if (this.filled > 0) {
-      const len = this.filled;
-      yield this.buf.subarray(0, len);
+    const len = this.filled - this.start;
+    if (len > 0) {
+      const view = this.buf.subarray(this.start, this.filled);
       this.drop(len);
+      yield view;
     }
-  }
-
-  private drop(len: number): void {
-    this.buf.copyWithin(0, len, this.filled);
-    this.filled -= len;
-    this.scanned = 0;
-    this.hash = 0;
   }
 
   /** Yields the final partial chunk, if any. */
   *end(): Generator<Buffer> {
-    if (this.filled > 0) yield this.take(this.filled);
+    for (const view of this.endViews()) yield Buffer.from(view);
   }
 
-  private take(len: number): Buffer {
-    const out = Buffer.allocUnsafeSlow(len);
-    this.buf.copy(out, 0, 0, len);
-    this.buf.copyWithin(0, len, this.filled);
-    this.filled -= len;
+  /** The current chunk ends `len` bytes after `start`: the next one starts there (nothing moves). */
+  private drop(len: number): void {
+    this.start += len;
+    if (this.start === this.filled) this.start = this.filled = 0;
     this.scanned = 0;
     this.hash = 0;
-    return out;
   }
 
   /** Returns the cut length if a boundary lies within the filled bytes, else -1 (state kept). */
@@ -121,7 +135,8 @@ export class CdcChunker {
     const { minSize, avgSize, maxSize } = this.params;
     const buf = this.buf;
     const gear = this.gear;
-    const filled = this.filled;
+    const base = this.start;
+    const filled = this.filled - base;
     let h = this.hash;
     let i = this.scanned < minSize ? minSize : this.scanned;
     if (filled <= i) {
@@ -131,14 +146,14 @@ export class CdcChunker {
     const maskS = this.maskSmall;
     const smallEnd = Math.min(avgSize, filled);
     while (i < smallEnd) {
-      h = ((h << 1) + gear[buf[i]]) | 0;
+      h = ((h << 1) + gear[buf[base + i]]) | 0;
       i++;
       if ((h & maskS) === 0) return i;
     }
     const maskL = this.maskLarge;
     const largeEnd = Math.min(maxSize, filled);
     while (i < largeEnd) {
-      h = ((h << 1) + gear[buf[i]]) | 0;
+      h = ((h << 1) + gear[buf[base + i]]) | 0;
       i++;
       if ((h & maskL) === 0) return i;
     }

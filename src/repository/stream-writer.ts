@@ -288,7 +288,6 @@ export async function writeStreamData(
       }
     } else {
       const cdc = new CdcChunker(ctx.gear, config.cdc);
-      const readBuf = Buffer.allocUnsafeSlow(CDC_READ_BYTES);
       const take = async (views: Generator<Buffer>): Promise<void> => {
         for (const v of views) {
           if (failure) throw failure;
@@ -298,10 +297,12 @@ export async function writeStreamData(
         }
       };
       for (;;) {
-        const n = await source.read(readBuf);
+        // Read straight into the chunker's buffer, behind the bytes not yet cut (no copy).
+        const room = cdc.room(CDC_READ_BYTES).subarray(0, CDC_READ_BYTES);
+        const n = await source.read(room);
         if (n === 0) break;
-        await take(cdc.pushViews(readBuf.subarray(0, n)));
-        if (n < readBuf.length) break;
+        await take(cdc.cutViews(n));
+        if (n < room.length) break;
       }
       await take(cdc.endViews());
     }

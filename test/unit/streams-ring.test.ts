@@ -176,6 +176,30 @@ describe('CDC chunker views', () => {
     expect(views.length).toBe(copies.length);
     expect(views.every((v, i) => v.equals(copies[i]))).toBe(true);
   });
+
+  it('cut the same chunks when the input is read straight into room() in uneven pieces', () => {
+    const gear = gearTable(Buffer.alloc(32, 5));
+    const data = prng(13 * MiB, 'cdc-room');
+    const copies: Buffer[] = [];
+    const a = new CdcChunker(gear, DEFAULT_CDC_PARAMS);
+    for (let o = 0; o < data.length; o += MiB) copies.push(...a.push(data.subarray(o, o + MiB)));
+    copies.push(...a.end());
+    // Pieces from 1 byte to 3 MiB, so the buffered rest is moved to the front many times.
+    const sizes = [1, 4095, 700_000, 3 * MiB, 17, MiB + 1, 2 * MiB];
+    const views: Buffer[] = [];
+    const b = new CdcChunker(gear, DEFAULT_CDC_PARAMS);
+    for (let o = 0, k = 0; o < data.length; k++) {
+      const room = b.room(sizes[k % sizes.length]);
+      const n = Math.min(room.length, sizes[k % sizes.length], data.length - o);
+      data.copy(room, 0, o, o + n);
+      o += n;
+      for (const v of b.cutViews(n)) views.push(Buffer.from(v));
+    }
+    for (const v of b.endViews()) views.push(Buffer.from(v));
+    expect(Buffer.concat(views).equals(data)).toBe(true);
+    expect(views.map((v) => v.length)).toEqual(copies.map((c) => c.length));
+    expect(() => [...b.cutViews(b.room().length + 1)]).toThrow(RangeError);
+  });
 });
 
 describe('pack writer', () => {
