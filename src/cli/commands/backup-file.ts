@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ThroughputMeter, progressMode } from '../../../streams/throughput-meter.js';
 import { ExitCode, PermafrostError, UsageError } from '../../errors.js';
+import { prestartSealPool } from '../../repository/repository.js';
 import type { ChunkerKind } from '../../repository/types.js';
 import { addRepoOptions, collect, formatBytes, parseTags, printJson, withRepo, type RepoCliOptions } from '../repo-access.js';
 
@@ -38,6 +39,8 @@ export function register(program: Command): void {
       total = st.isFile() ? st.size : undefined;
     }
     const name = opts.name ?? (fromStdin ? 'stdin' : path.basename(file));
+    // The workers start while the key is derived and the index loaded (restore-file does the same).
+    prestartSealPool();
     await withRepo(opts, async (repo) => {
       const meter = new ThroughputMeter('backup', progressMode({ json: opts.json }), total);
       const writer = await repo.startSnapshot({ type: 'file', tags: parseTags(opts.tag), parent: opts.parent, onBytes: (n) => meter.add(n) });
