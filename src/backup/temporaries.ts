@@ -38,11 +38,20 @@ export class BackupTemporaries implements TemporaryTracker {
     this.live.set(key(resource.kind, resource.id), resource);
   }
 
+  /**
+   * Deletes one tracked temporary as soon as it has served. Best effort: when the cloud cannot
+   * delete it now, it stays tracked, and releaseAll tries again at the end of the run and reports
+   * what is left — a temporary that will not go away never costs the data it was made for.
+   */
   async release(kind: TemporaryKind, id: string): Promise<void> {
     const res = this.live.get(key(kind, id));
     if (!res) return;
-    await this.deleter(this.session, res);
-    this.live.delete(key(kind, id));
+    try {
+      await this.deleter(this.session, res);
+      this.live.delete(key(kind, id));
+    } catch {
+      // retried and reported by releaseAll
+    }
   }
 
   /** What is still alive (for messages and tests). */

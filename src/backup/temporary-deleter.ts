@@ -1,7 +1,7 @@
 // Deletes one temporary resource for good: waits until the cloud lets it be deleted (a volume
 // that is still `creating` or `uploading` cannot be), deletes it, and waits until it is gone, so
 // that the next one in the order (image → volume from snapshot → snapshot) is free to go.
-import type { Session } from '../openstack/types.js';
+import type { ServiceClient, Session } from '../openstack/types.js';
 import type { TemporaryResource } from '../../services/data-export.js';
 import { waitForStatus } from '../../services/common/wait.js';
 import { httpStatusOf, isNotFound } from '../../services/common/http-status.js';
@@ -76,13 +76,17 @@ async function deleteCinder(
     }
   };
   const what = `temporary ${key} ${id}`;
-  const current = await waitForStatus({ what, get, status: (v) => v.status, target: [...deletable, 'deleting'], failure: [], timeoutMs, untilGone: false }).catch(
+  // error_deleting (an earlier delete failed in the back end, e.g. a Nova-assisted delete of the
+  // snapshot of an attached volume) ends this wait too: Cinder refuses a plain delete from it, so
+  // waiting for a deletable status would only run into the timeout.
+  const current = await waitForStatus({ what, get, status: (v) => v.status, target: [...deletable, 'deleting', ERROR_DELETING], failure: [], timeoutMs, untilGone: false }).catch(
     (err: unknown) => {
       if (err instanceof PermafrostError && err.exitCode === ExitCode.notFound) return undefined; // gone meanwhile
       throw err;
     },
   );
   if (current === undefined) return;
+  if (current.status === ERROR_DELETING) await resetForRetry(cinder, path, key, id);
   if (current.status !== 'deleting') {
     try {
       await cinder.request({ method: 'DELETE', path });
@@ -94,5 +98,36 @@ async function deleteCinder(
       await cinder.request({ method: 'DELETE', path, okStatus: [202, 404] });
     }
   }
-  await waitForStatus({ what, get, status: (v) => v.status, target: [], failure: ['error_deleting'], timeoutMs, untilGone: true });
+  const gone = (): Promise<unknown> => waitForStatus({ what, get, status: (v) => v.status, target: [], failure: [ERROR_DELETING], timeoutMs, untilGone: true });
+  try {
+    await gone();
+  } catch (err) {
+    if (!(err instanceof PermafrostError) || !err.message.includes(`"${ERROR_DELETING}"`)) throw err;
+    // The back end failed to delete it; once more (seen: an assisted snapshot delete that raced
+    // another backup's snapshot of the same server failed once and succeeded when repeated).
+    await resetForRetry(cinder, path, key, id);
+    await cinder.request({ method: 'DELETE', path, okStatus: [202, 404] });
+    await gone();
+  }
+}
+
+const ERROR_DELETING = 'error_deleting';
+
+/**
+ * Puts a resource stuck in error_deleting back to `error`, from where Cinder accepts a delete. Only
+ * an admin may (os-reset_status); anyone else gets a message saying what an admin can do.
+ */
+async function resetForRetry(cinder: ServiceClient, path: string, key: 'volume' | 'snapshot', id: string): Promise<void> {
+  try {
+    await cinder.request({ method: 'POST', path: `${path}/action`, json: { 'os-reset_status': { status: 'error' } } });
+  } catch (err) {
+    const status = httpStatusOf(err);
+    if (status !== 401 && status !== 403) throw err;
+    const cli = key === 'snapshot' ? 'volume snapshot' : 'volume';
+    throw new PermafrostError(
+      `temporary ${key} ${id} is in status "${ERROR_DELETING}": Cinder failed to delete it and only an admin can reset it ` +
+        `(\`openstack ${cli} set --state error ${id}\`, then \`openstack ${cli} delete ${id}\`, or \`permafrost cleanup\` as an admin)`,
+      ExitCode.partial,
+    );
+  }
 }

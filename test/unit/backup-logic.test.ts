@@ -103,6 +103,18 @@ describe('BackupTemporaries', () => {
     expect(deleted).toEqual(['i1']);
     expect(t.nameFor('snap-1')).toBe('permafrost-backup-b-snap-1');
   });
+  it('a release the cloud refuses does not fail the caller: the temporary stays for releaseAll', async () => {
+    let refuse = true;
+    const t = new BackupTemporaries(session, 'b', async () => {
+      if (refuse) throw new Error('snapshot is in status "error_deleting"');
+    });
+    t.track({ kind: 'volume_snapshot', id: 's1', name: 'n' });
+    await expect(t.release('volume_snapshot', 's1')).resolves.toBeUndefined();
+    expect(t.pending().map((p) => p.id)).toEqual(['s1']);
+    refuse = false;
+    expect(await t.releaseAll()).toEqual([]);
+    expect(t.pending()).toEqual([]);
+  });
 });
 
 function manifest(resources: ResourceRecord[]): BackupManifest {
