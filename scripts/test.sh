@@ -60,7 +60,9 @@ node -e '
     for (const t of r.testResults ?? []) {
       if (t.status !== "failed") continue;
       const firstFailed = (t.assertionResults ?? []).find((a) => a.status === "failed");
-      const why = (t.message || firstFailed?.failureMessages?.[0] || "").split("\n").slice(0, 6).join("\n    ");
+      // Stack frames say nothing here; a timeout comes as a bare "STACK_TRACE_ERROR" (its text is in the lane log).
+      const lines = (t.message || firstFailed?.failureMessages?.[0] || "").split("\n").filter((l) => !/^\s+at /.test(l));
+      const why = [firstFailed ? `test: ${firstFailed.title}` : "", ...lines.slice(0, 5)].filter(Boolean).join("\n    ");
       brokenFiles.push(`  ${f} lane: ${require("node:path").relative(process.cwd(), t.name)}\n    ${why}`);
     }
   }
