@@ -4,6 +4,10 @@
 # side by side. Prints a closing "N passed, N failed" line. Extra arguments go to every vitest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The suites name their clouds themselves (test/cloud writes /etc/openstack/clouds.yaml): an
+# OS_CLIENT_CONFIG_FILE or OS_CLOUD of the caller's shell would point them elsewhere (seen: a
+# shell's OS_CLIENT_CONFIG_FILE for one instance hid the second cloud from the cross-cloud restore).
+for v in $(compgen -e | grep '^OS_' || true); do unset "$v"; done
 bash scripts/install-deps.sh
 npx tsc -p tsconfig.test.json
 bash test/cloud/ensure.sh
