@@ -102,7 +102,7 @@ async function deleteCinder(
   try {
     await gone();
   } catch (err) {
-    if (!(err instanceof PermafrostError) || !err.message.includes(`"${ERROR_DELETING}"`)) throw err;
+    if ((await get())?.status !== ERROR_DELETING) throw err;
     // The back end failed to delete it; once more (seen: an assisted snapshot delete that raced
     // another backup's snapshot of the same server failed once and succeeded when repeated).
     await resetForRetry(cinder, path, key, id);

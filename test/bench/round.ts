@@ -77,8 +77,9 @@ export async function runRound(
     const file = await findFile(outDir, STAGED_NAME);
     if (!file) throw new Error(`${tool.name} restore produced no ${STAGED_NAME} under ${outDir}`);
     const st = await fs.stat(file);
-    const identical = st.size === w.plan.size + (name === 'restore-cdc' ? w.plan.insertLength : 0) && (await sha256File(file)) === sha256;
-    const sourceAllocatedBytes = (await fs.stat(source)).blocks * 512;
+    const src = await fs.stat(source);
+    const identical = st.size === src.size && (await sha256File(file)) === sha256;
+    const sourceAllocatedBytes = src.blocks * 512;
     const { output: _o, ...metrics } = m;
     results.push({ tool: tool.name, case: name, round, ...metrics, storedBytes: 0, identical, allocatedBytes: st.blocks * 512, sourceAllocatedBytes });
     log(`  ${tool.name} r${round} ${name}: ${m.wallSeconds.toFixed(1)} s wall, ${m.peakRssMiB.toFixed(0)} MiB RSS, identical=${identical}, allocated ${(st.blocks * 512 / 2 ** 20).toFixed(0)} MiB of ${(st.size / 2 ** 20).toFixed(0)} MiB`);
