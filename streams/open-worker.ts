@@ -5,12 +5,14 @@
 // blobs without an arena slot (deltas, odd sizes) come back as transferred buffers.
 // Blob layout: see blob-crypto.ts (nonce ‖ ciphertext ‖ tag; plaintext = mode byte ‖ payload).
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
 import { BLOB_OVERHEAD, NONCE_BYTES, TAG_BYTES } from './blob-crypto.js';
 import { blockDigestsInto, fixedChunkId } from './keyed-hash.js';
 import { GcByBytes } from './gc-by-bytes.js';
 import { copyBytes } from './copy-bytes.js';
+import { dataRuns } from './data-runs.js';
 
 export interface OpenBlobSpec {
   /** Position of the blob inside `data`. */
@@ -27,21 +29,39 @@ export interface OpenBlobSpec {
    * 32-byte block digests (for the stream's block tree digest, stream-digest.ts).
    */
   verify?: Uint8Array;
+  /**
+   * Offset in the task's `file` where this blob's content (a whole chunk, exactly `raw` bytes)
+   * goes: the worker writes it there itself, from its own scratch buffer, skipping all-zero
+   * 4 KiB blocks (holes), and the reply carries no content for it.
+   */
+  write?: number;
 }
 export type OpenInit = { init: SharedArrayBuffer };
-export type OpenRangeTask = { seq: number; data: Uint8Array; blobs: OpenBlobSpec[] };
+/** `file`: the output file the blobs with `write` go to (opened by the worker on first use). */
+export type OpenRangeTask = { seq: number; data: Uint8Array; blobs: OpenBlobSpec[]; file?: string };
+/** Closes this worker's descriptor of an output file (sent after the last task that writes to it). */
+export type CloseFileMessage = { closeFile: string };
 /**
  * Blob i: in the arena when `bufs[i]` is null, else `new Uint8Array(bufs[i], offs[i], lens[i])`;
  * `digests[i]`: its block digests when it was verified (`verify`), else null.
  */
 export type OpenRangeReply =
   | { seq: number; ok: true; bufs: (ArrayBuffer | null)[]; offs: number[]; lens: number[]; digests: (Uint8Array | null)[] }
-  | { seq: number; ok: false; blob: number; integrity: boolean; message: string };
+  | { seq: number; ok: false; blob: number; integrity: boolean; message: string; code?: string };
 
 const MODE_RAW = 0;
 const MODE_ZSTD = 1;
 
 class IntegrityError extends Error {}
+/** Writing an opened chunk to the output file failed (e.g. ENOSPC): not damage. */
+class WriteError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
 
 interface DCtx {
   decompress(dst: Uint8Array, src: Uint8Array): number;
@@ -132,8 +152,45 @@ interface Opened {
   digests: Buffer | null;
 }
 
-/** Opens one blob, into its arena slot when it has one. */
-function openOne(data: Buffer, spec: OpenBlobSpec): Opened {
+/** Content of chunks this worker writes to a file itself (reused; grows to the largest chunk). */
+let scratch = Buffer.alloc(0);
+/** Output files open in this worker, by path. */
+const files = new Map<string, number>();
+
+function fileFd(file: string): number {
+  let fd = files.get(file);
+  if (fd === undefined) {
+    try {
+      fd = fs.openSync(file, 'r+');
+    } catch (err) {
+      throw new WriteError((err as Error).message, (err as NodeJS.ErrnoException).code);
+    }
+    files.set(file, fd);
+  }
+  return fd;
+}
+
+/** Writes the non-zero 4 KiB runs of `content` at `pos` of `fd` (zero blocks stay holes). */
+function writeRuns(fd: number, content: Buffer, digests: Buffer | null, pos: number): void {
+  try {
+    for (const [a, b] of dataRuns(content, digests ?? undefined)) {
+      for (let at = a; at < b; ) at += fs.writeSync(fd, content, at, b - at, pos + at);
+    }
+  } catch (err) {
+    throw new WriteError((err as Error).message, (err as NodeJS.ErrnoException).code);
+  }
+}
+
+/** Opens one blob, into its arena slot when it has one, or writes it to `file` (spec.write). */
+function openOne(data: Buffer, spec: OpenBlobSpec, file: string | undefined): Opened {
+  if (spec.write !== undefined) {
+    if (file === undefined || spec.raw === undefined) throw new Error('a blob to write needs the task\'s file and its size');
+    if (scratch.length < spec.raw) scratch = Buffer.allocUnsafeSlow(spec.raw);
+    const content = scratch.subarray(0, spec.raw);
+    const opened = openIntoArena(data, spec, content);
+    writeRuns(fileFd(file), content, opened.digests, spec.write);
+    return opened;
+  }
   const dst = spec.dst ?? -1;
   if (dst >= 0 && arena) return openIntoArena(data, spec, Buffer.from(arena, dst, spec.raw!));
   const plain = decipher(data, spec);
@@ -160,9 +217,15 @@ function verifyChunk(content: Uint8Array, spec: OpenBlobSpec): Buffer {
   return digests;
 }
 
-parentPort?.on('message', (msg: OpenRangeTask | OpenInit) => {
+parentPort?.on('message', (msg: OpenRangeTask | OpenInit | CloseFileMessage) => {
   if ('init' in msg) {
     arena = msg.init;
+    return;
+  }
+  if ('closeFile' in msg) {
+    const fd = files.get(msg.closeFile);
+    files.delete(msg.closeFile);
+    if (fd !== undefined) fs.closeSync(fd);
     return;
   }
   const task = msg;
@@ -178,10 +241,10 @@ parentPort?.on('message', (msg: OpenRangeTask | OpenInit) => {
     for (; i < task.blobs.length; i++) {
       let opened: Opened;
       try {
-        opened = openOne(data, task.blobs[i]);
+        opened = openOne(data, task.blobs[i], task.file);
       } catch (err) {
         // zstd reports damage as a plain Error: any failure to open a blob is damage.
-        throw err instanceof IntegrityError ? err : new IntegrityError((err as Error).message);
+        throw err instanceof IntegrityError || err instanceof WriteError ? err : new IntegrityError((err as Error).message);
       }
       const { out, digests: verified } = opened;
       digests.push(verified);
@@ -209,7 +272,8 @@ parentPort?.on('message', (msg: OpenRangeTask | OpenInit) => {
     const reply: OpenRangeReply = { seq: task.seq, ok: true, bufs, offs, lens, digests };
     parentPort!.postMessage(reply, [...transfer]);
   } catch (err) {
-    const reply: OpenRangeReply = { seq: task.seq, ok: false, blob: i, integrity: err instanceof IntegrityError, message: (err as Error).message };
+    const code = err instanceof WriteError ? err.code : undefined;
+    const reply: OpenRangeReply = { seq: task.seq, ok: false, blob: i, integrity: err instanceof IntegrityError, message: (err as Error).message, ...(code ? { code } : {}) };
     parentPort!.postMessage(reply);
   }
 });

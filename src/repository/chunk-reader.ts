@@ -34,9 +34,12 @@ const ARENA_BYTES = (Number(process.env.PERMAFROST_RESTORE_ARENA_MIB) || 8) * 10
  * Shared memory that pack ranges are read into on the restore path (local repositories): the read
  * workers decrypt straight from it, so no buffer is allocated, transferred and left for a
  * collector per range. Per-range buffers (up to 4 MiB each, freed in another thread) kept 25-30
- * MiB of the main thread's malloc heap resident. Three ranges of up to 4 MiB fit.
+ * MiB of the main thread's malloc heap resident. Two ranges of up to 4 MiB fit: since the read
+ * workers write most restored chunks themselves (stream-reader.ts), 12 MiB (three ranges) was no
+ * faster and cost ~4 MiB more peak RSS on the 2 GiB day-2 restore (median of 4: 146.5 against
+ * 157.5 MiB; a range that does not fit waits for room).
  */
-const INPUT_ARENA_BYTES = 12 * 1024 * 1024;
+const INPUT_ARENA_BYTES = 8 * 1024 * 1024;
 /** Longest delta chain accepted when reading (the writer stops at 4); deeper means damage. */
 export const MAX_CHAIN = 16;
 

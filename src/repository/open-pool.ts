@@ -12,12 +12,16 @@ import type { OutputArena } from './output-arena.js';
 
 export type { OpenBlobSpec } from '../../streams/open-worker.js';
 
-/** A blob of the range could not be opened: `integrity` when its tag or format is wrong. */
+/**
+ * A blob of the range could not be opened: `integrity` when its tag or format is wrong; `code`
+ * (an errno code such as ENOSPC) when the worker could not write it to the output file.
+ */
 export class OpenError extends Error {
   constructor(
     readonly blob: number,
     readonly integrity: boolean,
     message: string,
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'OpenError';
@@ -49,6 +53,8 @@ export interface Opened {
   plains: Buffer[];
   digests: (Buffer | undefined)[];
 }
+
+const WRITTEN = Buffer.alloc(0);
 
 type Pending = { resolve: (b: Opened) => void; reject: (e: Error) => void; worker: number; bytes: number; blobs: OpenBlobSpec[] };
 
@@ -113,11 +119,14 @@ export class OpenPool {
     if (--this.tasks[p.worker] === 0) this.workers[p.worker].unref();
     this.wakeRoom();
     if (!reply.ok) {
-      p.reject(new OpenError(reply.blob, reply.integrity, reply.message));
+      p.reject(new OpenError(reply.blob, reply.integrity, reply.message, reply.code));
       return;
     }
     p.resolve({
-      plains: reply.bufs.map((ab, i) => (ab ? Buffer.from(ab, reply.offs[i], reply.lens[i]) : this.arena!.view(p.blobs[i].dst!, reply.lens[i]))),
+      // A blob the worker wrote to the output file itself comes back empty.
+      plains: reply.bufs.map((ab, i) =>
+        ab ? Buffer.from(ab, reply.offs[i], reply.lens[i]) : p.blobs[i].write !== undefined ? WRITTEN : this.arena!.view(p.blobs[i].dst!, reply.lens[i]),
+      ),
       digests: reply.digests.map((d) => (d ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : undefined)),
     });
   }
@@ -131,8 +140,11 @@ export class OpenPool {
     return (await this.openVerified(data, blobs)).plains;
   }
 
-  /** As open(), with the block digests of the blobs opened with `verify`. */
-  openVerified(data: Buffer, blobs: OpenBlobSpec[]): Promise<Opened> {
+  /**
+   * As open(), with the block digests of the blobs opened with `verify`. Blobs with `write` are
+   * written by the worker to `file` (at that offset) and come back empty.
+   */
+  openVerified(data: Buffer, blobs: OpenBlobSpec[], file?: string): Promise<Opened> {
     if (this.closed) return Promise.reject(new Error('open pool is closed'));
     if (this.failure) return Promise.reject(this.failure);
     let idx = 0;
@@ -144,8 +156,16 @@ export class OpenPool {
     const result = new Promise<Opened>((resolve, reject) => this.pending.set(seq, { resolve, reject, worker: idx, bytes, blobs }));
     // Shared memory (the input arena) is shared with the worker, never moved.
     const owns = !(data.buffer instanceof SharedArrayBuffer) && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-    this.workers[idx].postMessage({ seq, data, blobs }, owns ? [data.buffer as ArrayBuffer] : []);
+    this.workers[idx].postMessage({ seq, data, blobs, ...(file !== undefined ? { file } : {}) }, owns ? [data.buffer as ArrayBuffer] : []);
     return result;
+  }
+
+  /**
+   * Lets every worker close its descriptor of `file`. Each worker handles it after the tasks
+   * already sent to it, so call it once no more writes to the file will be sent.
+   */
+  closeFile(file: string): void {
+    for (const w of this.workers) w.postMessage({ closeFile: file });
   }
 
   async close(): Promise<void> {

@@ -53,6 +53,11 @@ const WINDOWS = 2;
  * 146-150 MiB with the 8 MiB output arena (it was 164-178 MiB with per-range buffers).
  */
 const VERIFY_IN_WORKERS = process.env.PERMAFROST_RESTORE_VERIFY_IN !== 'main';
+/**
+ * Largest chunk a read worker writes to the output file itself (its scratch buffer grows to it);
+ * content-defined chunks are at most 4 MiB.
+ */
+const MAX_DIRECT = 8 * 1024 * 1024;
 
 interface Want {
   entry: Located;
@@ -67,6 +72,12 @@ interface Want {
   slot?: { off: number; size: number };
   /** Block digests of its content, when the read worker verified it against its chunk ID. */
   digests?: Buffer;
+  /** Offset of the chunk this blob is on its own (a chain of one), if any in this batch. */
+  chunkAt?: number;
+  /** The read worker writes it to the output file itself (fetch() decides). */
+  direct?: boolean;
+  /** It was written (resolved with an empty buffer). */
+  written?: boolean;
 }
 
 interface Slot {
@@ -154,6 +165,12 @@ class StreamPlan {
      * decrypt it, on this thread for chunks rebuilt from deltas — and keep its block digests.
      */
     private readonly verifyKey?: Uint8Array,
+    /**
+     * The file `onChunk` writes into: a chunk made of one blob that no other chunk of its batch
+     * uses is written there by the read worker that opens it (no arena room, no trip through this
+     * thread); `onChunk` is not called for it.
+     */
+    private readonly directFile?: string,
   ) {}
 
   private want(entry: Located, fresh: Want[]): Want {
@@ -204,6 +221,7 @@ class StreamPlan {
         slots.push({ offset: c.offset, length: c.length, done });
         continue;
       }
+      if (chain.length === 1) chain[0].chunkAt = c.offset;
       const slot: Slot = { offset: c.offset, length: c.length };
       slot.done = this.assemble(c.offset, c.length, chain, slot);
       slot.done.catch(noop);
@@ -217,6 +235,12 @@ class StreamPlan {
     // Every part stays held (its arena slot too) until the chunk was written or copied out.
     try {
       const parts = await Promise.all(chain.map((w) => w.promise));
+      if (chain.length === 1 && chain[0].written) {
+        // Written by its read worker, which verified it when verifying (readRange asks it to).
+        if (this.verifyKey) slot.digests = chain[0].digests;
+        this.gc.add(length);
+        return parts[0];
+      }
       let data = parts[0];
       if (chain.length > 1) {
         // Rebuilding a delta modifies the base buffer: in place only when no other chunk uses it.
@@ -283,11 +307,19 @@ class StreamPlan {
    */
   private fetch(fresh: Want[]): void {
     const maxSlot = this.reader.arena.maxSlot;
+    if (this.directFile !== undefined) {
+      for (const w of fresh) {
+        const e = w.entry;
+        // Verification needs the content: only where the worker verifies (fixed chunks), or none.
+        const verifiable = !this.verifyKey || (VERIFY_IN_WORKERS && e.scheme === 'fixed');
+        w.direct = e.type === 'data' && w.total === 1 && w.chunkAt !== undefined && e.raw > 0 && e.raw <= MAX_DIRECT && verifiable;
+      }
+    }
     // Blobs that go into the arena and blobs that get their own buffers (deltas) are read apart:
     // a delta must never wait for arena room, since the room may be held by the base waiting for it.
     const byPack = new Map<string, Want[]>();
     for (const w of fresh) {
-      const slotted = w.entry.type !== 'delta' && w.entry.raw > 0 && w.entry.raw <= maxSlot;
+      const slotted = w.direct || (w.entry.type !== 'delta' && w.entry.raw > 0 && w.entry.raw <= maxSlot);
       const key = `${slotted ? 's' : 'f'}${w.entry.pack}`;
       const list = byPack.get(key);
       if (list) list.push(w);
@@ -341,8 +373,12 @@ class StreamPlan {
       const specs: OpenBlobSpec[] = [];
       for (const w of group) {
         const verify = VERIFY_IN_WORKERS && this.verifyKey && w.entry.type === 'data' && w.entry.scheme === 'fixed' ? this.verifyKey : undefined;
-        specs.push({ off: w.entry.offset - start, len: w.entry.length, key: await this.reader.key(w.entry), aad: aadOf(w.entry.id), ...(verify ? { verify } : {}) });
-        if (intoArena) slotted.push(w);
+        const spec: OpenBlobSpec = { off: w.entry.offset - start, len: w.entry.length, key: await this.reader.key(w.entry), aad: aadOf(w.entry.id), ...(verify ? { verify } : {}) };
+        if (w.direct) {
+          spec.write = w.chunkAt;
+          spec.raw = w.entry.raw;
+        } else if (intoArena) slotted.push(w);
+        specs.push(spec);
       }
       queued = false;
       await turn;
@@ -382,7 +418,7 @@ class StreamPlan {
       let plains: Buffer[];
       let digests: (Buffer | undefined)[];
       try {
-        ({ plains, digests } = await this.reader.pool().openVerified(data, specs));
+        ({ plains, digests } = await this.reader.pool().openVerified(data, specs, this.directFile));
         releaseInput();
       } catch (err) {
         if (err instanceof OpenError && err.integrity) {
@@ -394,7 +430,11 @@ class StreamPlan {
       for (let i = 0; i < group.length; i++) {
         const w = group[i];
         const p = plains[i];
-        if (w.entry.type !== 'delta' && p.length !== w.entry.raw) {
+        if (w.direct) {
+          w.written = true;
+          w.digests = digests[i];
+          w.resolve(p);
+        } else if (w.entry.type !== 'delta' && p.length !== w.entry.raw) {
           w.reject(new DamagedBlobError(w.entry.id, pack, `content has ${p.length} bytes, the index says ${w.entry.raw}`));
         } else {
           w.digests = digests[i];
@@ -468,6 +508,13 @@ export interface StreamRestoreOptions {
    * is never read back.
    */
   verify?: { idKey: Uint8Array; tree: BlockTreeDigest };
+  /**
+   * The path of the file `onChunk` writes into (opened for writing, with its final size). Chunks
+   * the read workers can write themselves (most of them: see StreamPlan) go there directly, with
+   * their all-zero 4 KiB blocks left as holes, and `onChunk` sees only the others. A failed write
+   * rejects with an OpenError carrying the errno code.
+   */
+  writeFile?: string;
 }
 
 /**
@@ -479,7 +526,7 @@ export async function restoreStream(reader: ChunkReader, maps: string[], opts: S
   const windowBytes = opts.windowBytes ?? WINDOW_BYTES;
   const windows = Math.max(1, opts.windows ?? WINDOWS);
   const tree = opts.verify?.tree;
-  const plan = new StreamPlan(reader, opts.onChunk, false, opts.verify ? new Uint8Array(opts.verify.idKey) : undefined);
+  const plan = new StreamPlan(reader, opts.onChunk, false, opts.verify ? new Uint8Array(opts.verify.idKey) : undefined, opts.writeFile);
   const cursor = new MapCursor(reader, maps);
   // Completion of the stream prefix: slots in order, each marked done when written.
   // `length`/`digests`: for the block tree (digests undefined: a zero run).
@@ -539,12 +586,16 @@ export async function restoreStream(reader: ChunkReader, maps: string[], opts: S
     while (more && active.length < windows) more = await startWindow();
     while (active.length > 0) {
       await active.shift();
-      if (failure) throw failure;
+      if (failure) break;
       if (more) more = await startWindow();
     }
+    // On a failure, the other windows are let finish (their slots settle either way): no read
+    // worker is still writing into the file when this returns.
+    await Promise.all(active);
     if (failure) throw failure;
   } finally {
     clearInterval(keepAlive);
+    if (opts.writeFile !== undefined) reader.pool().closeFile(opts.writeFile);
   }
 }
 

@@ -1,14 +1,16 @@
 // The restore read path (src/repository/stream-reader.ts): planned range reads, read workers
 // writing into the output arena, out-of-order positioned writes, holes, delta chains, stdout, and
 // damage reported with exit code 9. The CLI tests run the real binary on a real local repository.
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { applyDelta, encodeDelta } from '../../src/repository/delta.js';
 import { OutputArena } from '../../src/repository/output-arena.js';
 import { applyDeltaInPlace } from '../../src/repository/stream-reader.js';
-import { cli, json, requireBuilt } from './cli-repo-helpers.js';
+import { dataRuns } from '../../streams/data-runs.js';
+import { blockDigests } from '../../streams/keyed-hash.js';
+import { BIN, cli, json, requireBuilt, shell } from './cli-repo-helpers.js';
 import { MiB, prng, tempDir } from './repository-helpers.js';
 
 describe('output arena', () => {
@@ -53,6 +55,25 @@ describe('applyDeltaInPlace', () => {
     expect(expected.equals(next)).toBe(true);
     expect(() => applyDeltaInPlace(Buffer.from(base), payload, 'ff'.repeat(32))).toThrow(/another base/);
     expect(() => applyDeltaInPlace(Buffer.alloc(1000), payload, baseId.toString('hex'))).toThrow(/expected/);
+  });
+});
+
+describe('dataRuns', () => {
+  it('finds the non-zero 4 KiB runs, from the bytes or from the block digests', () => {
+    const b = Buffer.alloc(10 * 4096 + 100);
+    b[5] = 1; // block 0
+    b[4096 + 4095] = 2; // block 1 (last byte only)
+    b[4 * 4096 + 2000] = 3; // block 4 (middle byte only)
+    b[10 * 4096 + 99] = 4; // the short last block
+    const expected = [
+      [0, 2 * 4096],
+      [4 * 4096, 5 * 4096],
+      [10 * 4096, 10 * 4096 + 100],
+    ];
+    expect(dataRuns(b)).toEqual(expected);
+    expect(dataRuns(b, blockDigests(b).digests)).toEqual(expected);
+    expect(dataRuns(Buffer.alloc(8192))).toEqual([]);
+    expect(dataRuns(Buffer.alloc(8192, 7))).toEqual([[0, 8192]]);
   });
 });
 
@@ -155,6 +176,22 @@ describe('CLI: restore-file read path', () => {
       expect(r.stdout.length).toBe(data.length);
       expect(r.stdout.equals(data)).toBe(true);
     }
+  }, 300_000);
+
+  it('stops with exit code 11 and the cause when the disk fills up under the read workers\' writes', async () => {
+    // A 4 MiB tmpfs in a private mount namespace (unshare maps the caller to root there): the file
+    // gets its 40 MiB size as a hole, then the chunks the read workers write (17 MiB) do not fit.
+    const mnt = path.join(tmp.dir, 'small-fs');
+    mkdirSync(mnt);
+    const out = path.join(mnt, 'disk.img');
+    const r = await shell(
+      `unshare --mount --map-root-user sh -c 'mount -t tmpfs -o size=4m tmpfs "$0" && exec "$1" "$2" restore-file "$3" -o "$4" --repo "$5"' ` +
+        [mnt, process.execPath, BIN, `${snap1}:disk.img`, out, repo].map((a) => `'${a}'`).join(' '),
+      env,
+    );
+    expect(r.stderr).not.toMatch(/mount:|unshare:/);
+    expect(r.code).toBe(ExitCode.noSpace);
+    expect(r.stderr).toContain(`cannot write ${out}: ENOSPC: no space left on device`);
   }, 300_000);
 
   it('reports a damaged pack clearly with exit code 9', async () => {

@@ -12,36 +12,17 @@ import { open } from 'node:fs/promises';
 import type { Worker } from 'node:worker_threads';
 import { ThroughputMeter, progressMode } from '../../../streams/throughput-meter.js';
 import { CTL_FINAL, CTL_PREFIX, CTL_SEQ, CTL_SLOTS, type RestoreHashReply, type RestoreHashTask } from '../../../streams/restore-hash-worker.js';
-import { BLOCK_SIZE } from '../../../streams/keyed-hash.js';
 import { BlockTreeDigest, createStreamDigest, digestAlgOf, type StreamDigest } from '../../../streams/stream-digest.js';
-import { isAllZero } from '../../../streams/zero-detect.js';
+import { dataRuns } from '../../../streams/data-runs.js';
 import { ExitCode, PermafrostError, UsageError } from '../../errors.js';
 import { prestartReadPool, type ChunkReader, type Extent } from '../../repository/chunk-reader.js';
-import { spawnStreamWorker } from '../../repository/open-pool.js';
+import { OpenError, spawnStreamWorker } from '../../repository/open-pool.js';
 import { restoreStream, streamExtents } from '../../repository/stream-reader.js';
 import { addRepoOptions, formatBytes, printJson, withRepo, type RepoCliOptions } from '../repo-access.js';
 
 interface RestoreOpts extends RepoCliOptions {
   output?: string;
   verify: boolean;
-}
-
-/** Non-zero runs of 4 KiB blocks within a chunk: [start, end) offsets relative to the chunk. */
-function dataRuns(buf: Buffer): [number, number][] {
-  const runs: [number, number][] = [];
-  let start = -1;
-  for (let off = 0; off < buf.length; off += BLOCK_SIZE) {
-    const end = Math.min(buf.length, off + BLOCK_SIZE);
-    // Most data blocks have a non-zero first or last byte: only the others need the full compare.
-    const zero = buf[off] === 0 && buf[end - 1] === 0 && isAllZero(buf.subarray(off, end));
-    if (!zero && start < 0) start = off;
-    if (zero && start >= 0) {
-      runs.push([start, off]);
-      start = -1;
-    }
-  }
-  if (start >= 0) runs.push([start, buf.length]);
-  return runs;
 }
 
 /**
@@ -124,6 +105,8 @@ async function toFile(file: string, size: number, reader: ChunkReader, maps: str
     hasher?.start(file);
     let reported = 0;
     await restoreStream(reader, maps, {
+      // Most chunks are written by the read workers themselves (stream-reader.ts); the others here.
+      writeFile: file,
       onChunk: async (offset, data) => {
         for (const [a, b] of dataRuns(data)) {
           let pos = a;
@@ -136,6 +119,10 @@ async function toFile(file: string, size: number, reader: ChunkReader, maps: str
         hasher?.advance(end);
       },
       ...(tree ? { verify: tree } : {}),
+    }).catch((err: unknown) => {
+      // A read worker could not write a chunk: the same message and exit code as a write here.
+      if (err instanceof OpenError && err.code) failWrite(err as OpenError & NodeJS.ErrnoException);
+      throw err;
     });
     if (tree) return tree.tree.digest();
     return await hasher?.finish(size);
