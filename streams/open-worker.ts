@@ -13,6 +13,7 @@ import { blockDigestsInto, fixedChunkId } from './keyed-hash.js';
 import { GcByBytes } from './gc-by-bytes.js';
 import { copyBytes } from './copy-bytes.js';
 import { dataRuns } from './data-runs.js';
+import { applyDeltaInPlace } from '../src/repository/delta.js';
 
 export interface OpenBlobSpec {
   /** Position of the blob inside `data`. */
@@ -35,6 +36,13 @@ export interface OpenBlobSpec {
    * 4 KiB blocks (holes), and the reply carries no content for it.
    */
   write?: number;
+  /**
+   * With `write`: this blob is the base of a delta chain; the deltas' payloads are applied to its
+   * content in order (each must name the chunk before it, `base`, hex) before it is verified and
+   * written. With `verify`, the rebuilt content must then give `verifyId` (the last delta's ID).
+   */
+  deltas?: { payload: Uint8Array; base: string }[];
+  verifyId?: Uint8Array;
 }
 export type OpenInit = { init: SharedArrayBuffer };
 /** `file`: the output file the blobs with `write` go to (opened by the worker on first use). */
@@ -187,7 +195,14 @@ function openOne(data: Buffer, spec: OpenBlobSpec, file: string | undefined): Op
     if (file === undefined || spec.raw === undefined) throw new Error('a blob to write needs the task\'s file and its size');
     if (scratch.length < spec.raw) scratch = Buffer.allocUnsafeSlow(spec.raw);
     const content = scratch.subarray(0, spec.raw);
-    const opened = openIntoArena(data, spec, content);
+    let opened: Opened;
+    if (spec.deltas) {
+      openIntoArena(data, { ...spec, verify: undefined }, content);
+      for (const d of spec.deltas) applyDeltaInPlace(content, Buffer.from(d.payload.buffer, d.payload.byteOffset, d.payload.byteLength), d.base);
+      opened = { digests: spec.verify ? verifyChunk(content, spec) : null };
+    } else {
+      opened = openIntoArena(data, spec, content);
+    }
     writeRuns(fileFd(file), content, opened.digests, spec.write);
     return opened;
   }
@@ -208,12 +223,15 @@ function openOne(data: Buffer, spec: OpenBlobSpec, file: string | undefined): Op
   return { out, digests: spec.verify ? verifyChunk(out, spec) : null };
 }
 
-/** Recomputes the fixed chunk ID of `content`, compares it with the blob's ID (its AAD) and returns the block digests. */
+/**
+ * Recomputes the fixed chunk ID of `content`, compares it with the chunk's ID (`verifyId`, or the
+ * blob's own ID, its AAD) and returns the block digests.
+ */
 function verifyChunk(content: Uint8Array, spec: OpenBlobSpec): Buffer {
   // Its own ArrayBuffer (Buffer.alloc never uses the pool): moved to the main thread, not copied.
   const digests = blockDigestsInto(content);
   const id = fixedChunkId(Buffer.from(spec.verify!), content.length, digests);
-  if (!id.equals(spec.aad)) throw new IntegrityError('content does not match its chunk ID');
+  if (!id.equals(spec.verifyId ?? spec.aad)) throw new IntegrityError('content does not match its chunk ID');
   return digests;
 }
 

@@ -65,3 +65,32 @@ export function applyDelta(base: Buffer, payload: Buffer): Buffer {
   }
   return out;
 }
+
+/** Whether `payload` has a delta payload's magic and fixed header. */
+export function isDeltaPayload(payload: Uint8Array): boolean {
+  return payload.length >= 44 && Buffer.from(payload.buffer, payload.byteOffset, 4).toString('latin1') === MAGIC;
+}
+
+/**
+ * Applies a delta payload onto `target`, which holds the base content and is
+ * modified in place.
+ */
+export function applyDeltaInPlace(target: Buffer, payload: Buffer, baseId: string): void {
+  if (!isDeltaPayload(payload)) throw new Error('not a delta payload');
+  if (payload.toString('hex', 4, 36) !== baseId) throw new Error('delta names another base than the index');
+  const length = payload.readUInt32LE(36);
+  const blockSize = payload.readUInt32LE(40);
+  if (target.length !== length) throw new Error(`delta base has ${target.length} bytes, expected ${length}`);
+  if (blockSize === 0) throw new Error('delta block size 0');
+  const blocks = Math.ceil(length / blockSize);
+  const bitmap = 44;
+  let pos = bitmap + Math.ceil(blocks / 8);
+  for (let b = 0; b < blocks; b++) {
+    if (payload[bitmap + (b >> 3)] & (1 << (b & 7))) {
+      const len = Math.min(blockSize, length - b * blockSize);
+      if (pos + len > payload.length) throw new Error('delta payload is truncated');
+      payload.copy(target, b * blockSize, pos, pos + len);
+      pos += len;
+    }
+  }
+}

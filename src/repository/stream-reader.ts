@@ -18,6 +18,7 @@ import { OpenError, type OpenBlobSpec } from './open-pool.js';
 import { GcByBytes } from '../../streams/gc-by-bytes.js';
 import { BLOCK_SIZE, blockDigestsInto, fixedChunkId } from '../../streams/keyed-hash.js';
 import type { BlockTreeDigest } from '../../streams/stream-digest.js';
+import { applyDeltaInPlace, isDeltaPayload } from './delta.js';
 
 export interface StreamReadOptions {
   /**
@@ -72,9 +73,12 @@ interface Want {
   slot?: { off: number; size: number };
   /** Block digests of its content, when the read worker verified it against its chunk ID. */
   digests?: Buffer;
-  /** Offset of the chunk this blob is on its own (a chain of one), if any in this batch. */
+  /** Offset and length of the chunk whose chain starts with this blob (its base), if any in this batch. */
   chunkAt?: number;
-  /** The read worker writes it to the output file itself (fetch() decides). */
+  chunkLength?: number;
+  /** The rest of that chain: the deltas that rebuild the chunk from this blob, in order. */
+  rebuild?: Want[];
+  /** The read worker rebuilds the chunk and writes it to the output file itself (fetch() decides). */
   direct?: boolean;
   /** It was written (resolved with an empty buffer). */
   written?: boolean;
@@ -89,35 +93,9 @@ interface Slot {
   digests?: Buffer;
 }
 
-const MAGIC_DELTA = 'PFD1';
-
-/**
- * Applies a delta payload (format: delta.ts) onto `target`, which holds the base content and is
- * modified in place.
- */
-export function applyDeltaInPlace(target: Buffer, payload: Buffer, baseId: string): void {
-  if (payload.length < 44 || payload.toString('latin1', 0, 4) !== MAGIC_DELTA) throw new Error('not a delta payload');
-  if (payload.toString('hex', 4, 36) !== baseId) throw new Error('delta names another base than the index');
-  const length = payload.readUInt32LE(36);
-  const blockSize = payload.readUInt32LE(40);
-  if (target.length !== length) throw new Error(`delta base has ${target.length} bytes, expected ${length}`);
-  if (blockSize === 0) throw new Error('delta block size 0');
-  const blocks = Math.ceil(length / blockSize);
-  const bitmap = 44;
-  let pos = bitmap + Math.ceil(blocks / 8);
-  for (let b = 0; b < blocks; b++) {
-    if (payload[bitmap + (b >> 3)] & (1 << (b & 7))) {
-      const len = Math.min(blockSize, length - b * blockSize);
-      if (pos + len > payload.length) throw new Error('delta payload is truncated');
-      payload.copy(target, b * blockSize, pos, pos + len);
-      pos += len;
-    }
-  }
-}
-
 /** The blocks a delta payload replaces, when its block size is the digest block size (else undefined). */
 function deltaBlocks(payload: Buffer): number[] | undefined {
-  if (payload.length < 44 || payload.toString('latin1', 0, 4) !== MAGIC_DELTA) return undefined;
+  if (!isDeltaPayload(payload)) return undefined;
   const length = payload.readUInt32LE(36);
   if (payload.readUInt32LE(40) !== BLOCK_SIZE) return undefined;
   const blocks = Math.ceil(length / BLOCK_SIZE);
@@ -166,9 +144,9 @@ class StreamPlan {
      */
     private readonly verifyKey?: Uint8Array,
     /**
-     * The file `onChunk` writes into: a chunk made of one blob that no other chunk of its batch
-     * uses is written there by the read worker that opens it (no arena room, no trip through this
-     * thread); `onChunk` is not called for it.
+     * The file `onChunk` writes into: a chunk whose blobs no other chunk of its batch uses is
+     * written there by the read worker that opens its base (no arena room, no trip through this
+     * thread), its deltas applied there first; `onChunk` is not called for it.
      */
     private readonly directFile?: string,
   ) {}
@@ -221,7 +199,9 @@ class StreamPlan {
         slots.push({ offset: c.offset, length: c.length, done });
         continue;
       }
-      if (chain.length === 1) chain[0].chunkAt = c.offset;
+      chain[0].chunkAt = c.offset;
+      chain[0].chunkLength = c.length;
+      chain[0].rebuild = chain.length > 1 ? chain.slice(1) : undefined;
       const slot: Slot = { offset: c.offset, length: c.length };
       slot.done = this.assemble(c.offset, c.length, chain, slot);
       slot.done.catch(noop);
@@ -235,8 +215,8 @@ class StreamPlan {
     // Every part stays held (its arena slot too) until the chunk was written or copied out.
     try {
       const parts = await Promise.all(chain.map((w) => w.promise));
-      if (chain.length === 1 && chain[0].written) {
-        // Written by its read worker, which verified it when verifying (readRange asks it to).
+      if (chain[0].written) {
+        // Rebuilt and written by its read worker, which verified it when verifying (readRange asks it to).
         if (this.verifyKey) slot.digests = chain[0].digests;
         this.gc.add(length);
         return parts[0];
@@ -310,9 +290,11 @@ class StreamPlan {
     if (this.directFile !== undefined) {
       for (const w of fresh) {
         const e = w.entry;
+        const top = w.rebuild ? w.rebuild[w.rebuild.length - 1].entry : e;
         // Verification needs the content: only where the worker verifies (fixed chunks), or none.
-        const verifiable = !this.verifyKey || (VERIFY_IN_WORKERS && e.scheme === 'fixed');
-        w.direct = e.type === 'data' && w.total === 1 && w.chunkAt !== undefined && e.raw > 0 && e.raw <= MAX_DIRECT && verifiable;
+        const verifiable = !this.verifyKey || (VERIFY_IN_WORKERS && top.scheme === 'fixed');
+        const ownDeltas = !w.rebuild || w.rebuild.every((d) => d.total === 1 && d.entry.type === 'delta');
+        w.direct = e.type === 'data' && w.total === 1 && e.raw === w.chunkLength && e.raw > 0 && e.raw <= MAX_DIRECT && verifiable && ownDeltas;
       }
     }
     // Blobs that go into the arena and blobs that get their own buffers (deltas) are read apart:
@@ -355,6 +337,12 @@ class StreamPlan {
     for (const r of ranges) void this.readRange(r.pack, r.start, r.end, r.group, r.slotted);
   }
 
+  /** The delta payloads that rebuild a chunk from `base`, each with the ID of the chunk it applies to. */
+  private async deltaPayloads(base: Want, deltas: Want[]): Promise<{ payload: Uint8Array; base: string }[]> {
+    const payloads = await Promise.all(deltas.map((d) => d.promise));
+    return payloads.map((payload, i) => ({ payload, base: (i === 0 ? base : deltas[i - 1]).entry.id }));
+  }
+
   private async readRange(pack: string, start: number, end: number, group: Want[], intoArena: boolean): Promise<void> {
     const arena = this.reader.arena;
     const slotted: Want[] = [];
@@ -372,11 +360,18 @@ class StreamPlan {
     try {
       const specs: OpenBlobSpec[] = [];
       for (const w of group) {
-        const verify = VERIFY_IN_WORKERS && this.verifyKey && w.entry.type === 'data' && w.entry.scheme === 'fixed' ? this.verifyKey : undefined;
+        // A chunk the worker rebuilds is checked against its top (last delta's) chunk ID.
+        const top = w.direct && w.rebuild ? w.rebuild[w.rebuild.length - 1].entry : w.entry;
+        const verify = VERIFY_IN_WORKERS && this.verifyKey && w.entry.type === 'data' && top.scheme === 'fixed' ? this.verifyKey : undefined;
         const spec: OpenBlobSpec = { off: w.entry.offset - start, len: w.entry.length, key: await this.reader.key(w.entry), aad: aadOf(w.entry.id), ...(verify ? { verify } : {}) };
         if (w.direct) {
           spec.write = w.chunkAt;
           spec.raw = w.entry.raw;
+          if (w.rebuild) {
+            // The deltas are read first, apart (fetch()), and never wait for this range: no deadlock.
+            spec.deltas = await this.deltaPayloads(w, w.rebuild);
+            if (verify) spec.verifyId = aadOf(top.id);
+          }
         } else if (intoArena) slotted.push(w);
         specs.push(spec);
       }

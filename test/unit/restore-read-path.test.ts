@@ -5,9 +5,8 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, st
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
-import { applyDelta, encodeDelta } from '../../src/repository/delta.js';
+import { applyDelta, applyDeltaInPlace, encodeDelta } from '../../src/repository/delta.js';
 import { OutputArena } from '../../src/repository/output-arena.js';
-import { applyDeltaInPlace } from '../../src/repository/stream-reader.js';
 import { dataRuns } from '../../streams/data-runs.js';
 import { blockDigests } from '../../streams/keyed-hash.js';
 import { BIN, cli, json, requireBuilt, shell } from './cli-repo-helpers.js';
