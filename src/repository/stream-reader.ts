@@ -6,9 +6,11 @@
 // stretch of the stream, shuffled, so one or two reads usually cover a batch). Each range goes to
 // a read worker that decrypts and decompresses all its blobs in one message; chunks are rebuilt
 // (deltas applied in place when the base is not shared) and handed to `onChunk` as soon as they
-// are complete, in any order — a file restore writes them at their offset. The extents are also
-// yielded strictly in stream order (hashing, stdout, readStream). Up to `depth` batches are in
-// flight, so reading, decrypting and writing overlap and both cores work.
+// are complete, in any order — a file restore writes them at their offset. For a file restore
+// (restoreStream with `writeFile`) the read workers rebuild and write most chunks themselves: the
+// content of those never comes back to this thread. The extents are also yielded strictly in
+// stream order (hashing, stdout, readStream). Up to `depth` batches are in flight, so reading,
+// decrypting and writing overlap and both cores work.
 //
 // Memory: about depth × batchBytes of chunk content plus the ranges being read.
 import type { Located } from './blob-index.js';
