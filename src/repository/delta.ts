@@ -41,28 +41,15 @@ export function encodeDelta(baseId: Buffer, chunk: Buffer, changed: number[], bl
 
 /** The base chunk ID a delta payload refers to. */
 export function deltaBase(payload: Buffer): Buffer {
-  if (payload.toString('latin1', 0, 4) !== MAGIC) throw new Error('not a delta payload');
+  if (!isDeltaPayload(payload)) throw new Error('not a delta payload');
   return payload.subarray(4, 36);
 }
 
 /** Rebuilds the chunk from its base content and the delta payload. */
 export function applyDelta(base: Buffer, payload: Buffer): Buffer {
-  if (payload.toString('latin1', 0, 4) !== MAGIC) throw new Error('not a delta payload');
-  const length = payload.readUInt32LE(36);
-  const blockSize = payload.readUInt32LE(40);
-  if (base.length !== length) throw new Error(`delta base has ${base.length} bytes, expected ${length}`);
-  const blocks = Math.ceil(length / blockSize);
-  const bitmapLen = Math.ceil(blocks / 8);
-  const out = Buffer.allocUnsafeSlow(length);
+  const out = Buffer.allocUnsafeSlow(base.length);
   base.copy(out);
-  let pos = 44 + bitmapLen;
-  for (let b = 0; b < blocks; b++) {
-    if (payload[44 + (b >> 3)] & (1 << (b & 7))) {
-      const len = Math.min(blockSize, length - b * blockSize);
-      payload.copy(out, b * blockSize, pos, pos + len);
-      pos += len;
-    }
-  }
+  replaceBlocks(out, payload);
   return out;
 }
 
@@ -72,12 +59,17 @@ export function isDeltaPayload(payload: Uint8Array): boolean {
 }
 
 /**
- * Applies a delta payload onto `target`, which holds the base content and is
+ * Applies a delta payload onto `target`, which holds the base content (the chunk `baseId`) and is
  * modified in place.
  */
 export function applyDeltaInPlace(target: Buffer, payload: Buffer, baseId: string): void {
+  if (isDeltaPayload(payload) && payload.toString('hex', 4, 36) !== baseId) throw new Error('delta names another base than the index');
+  replaceBlocks(target, payload);
+}
+
+/** Writes the changed blocks of a delta payload over the base content in `target`. */
+function replaceBlocks(target: Buffer, payload: Buffer): void {
   if (!isDeltaPayload(payload)) throw new Error('not a delta payload');
-  if (payload.toString('hex', 4, 36) !== baseId) throw new Error('delta names another base than the index');
   const length = payload.readUInt32LE(36);
   const blockSize = payload.readUInt32LE(40);
   if (target.length !== length) throw new Error(`delta base has ${target.length} bytes, expected ${length}`);

@@ -80,10 +80,16 @@ interface Want {
   chunkLength?: number;
   /** The rest of that chain: the deltas that rebuild the chunk from this blob, in order. */
   rebuild?: Want[];
-  /** The read worker rebuilds the chunk and writes it to the output file itself (fetch() decides). */
+  /**
+   * The read worker rebuilds the chunk and writes it to the output file itself (fetch() decides);
+   * once resolved (with an empty buffer), it was written.
+   */
   direct?: boolean;
-  /** It was written (resolved with an empty buffer). */
-  written?: boolean;
+}
+
+/** The blob whose chunk ID the chunk starting with `w` has: its last delta, or `w` itself. */
+function chainTop(w: Want): Located {
+  return w.rebuild ? w.rebuild[w.rebuild.length - 1].entry : w.entry;
 }
 
 interface Slot {
@@ -217,7 +223,7 @@ class StreamPlan {
     // Every part stays held (its arena slot too) until the chunk was written or copied out.
     try {
       const parts = await Promise.all(chain.map((w) => w.promise));
-      if (chain[0].written) {
+      if (chain[0].direct) {
         // Rebuilt and written by its read worker, which verified it when verifying (readRange asks it to).
         if (this.verifyKey) slot.digests = chain[0].digests;
         this.gc.add(length);
@@ -292,9 +298,8 @@ class StreamPlan {
     if (this.directFile !== undefined) {
       for (const w of fresh) {
         const e = w.entry;
-        const top = w.rebuild ? w.rebuild[w.rebuild.length - 1].entry : e;
         // Verification needs the content: only where the worker verifies (fixed chunks), or none.
-        const verifiable = !this.verifyKey || (VERIFY_IN_WORKERS && top.scheme === 'fixed');
+        const verifiable = !this.verifyKey || (VERIFY_IN_WORKERS && chainTop(w).scheme === 'fixed');
         const ownDeltas = !w.rebuild || w.rebuild.every((d) => d.total === 1 && d.entry.type === 'delta');
         w.direct = e.type === 'data' && w.total === 1 && e.raw === w.chunkLength && e.raw > 0 && e.raw <= MAX_DIRECT && verifiable && ownDeltas;
       }
@@ -363,7 +368,7 @@ class StreamPlan {
       const specs: OpenBlobSpec[] = [];
       for (const w of group) {
         // A chunk the worker rebuilds is checked against its top (last delta's) chunk ID.
-        const top = w.direct && w.rebuild ? w.rebuild[w.rebuild.length - 1].entry : w.entry;
+        const top = w.direct ? chainTop(w) : w.entry;
         const verify = VERIFY_IN_WORKERS && this.verifyKey && w.entry.type === 'data' && top.scheme === 'fixed' ? this.verifyKey : undefined;
         const spec: OpenBlobSpec = { off: w.entry.offset - start, len: w.entry.length, key: await this.reader.key(w.entry), aad: aadOf(w.entry.id), ...(verify ? { verify } : {}) };
         if (w.direct) {
@@ -427,11 +432,8 @@ class StreamPlan {
       for (let i = 0; i < group.length; i++) {
         const w = group[i];
         const p = plains[i];
-        if (w.direct) {
-          w.written = true;
-          w.digests = digests[i];
-          w.resolve(p);
-        } else if (w.entry.type !== 'delta' && p.length !== w.entry.raw) {
+        // A blob the worker wrote comes back empty.
+        if (!w.direct && w.entry.type !== 'delta' && p.length !== w.entry.raw) {
           w.reject(new DamagedBlobError(w.entry.id, pack, `content has ${p.length} bytes, the index says ${w.entry.raw}`));
         } else {
           w.digests = digests[i];
