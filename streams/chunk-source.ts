@@ -10,6 +10,11 @@ export interface ChunkSource {
   /** Fills `into` completely, or up to the end of the data; returns the bytes read (0 = end). */
   read(into: Uint8Array): Promise<number>;
   close(): Promise<void>;
+  /**
+   * Set for a file (or block device): its descriptor, so that workers may read it themselves with
+   * positioned reads (the main thread then never calls read()). It stays open until close().
+   */
+  readonly file?: { fd: number };
 }
 
 /** Reads a file from its start with positioned reads. */
@@ -17,6 +22,7 @@ export async function fileSource(path: string | Buffer): Promise<ChunkSource> {
   const fh = await fs.open(path, 'r');
   let position = 0;
   return {
+    file: { fd: fh.fd },
     async read(into) {
       let got = 0;
       while (got < into.length) {

@@ -3,12 +3,14 @@
 // (compress+encrypt), possibly as a sub-block delta. Restore/check: decrypts+decompresses blobs.
 // So both cores do the heavy work while the main thread reads, hashes the stream and decides.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { BlobIntegrityError, openBlob, SealScratch, sealBlob, sealBlobInto } from './blob-crypto.js';
 import { blockDigests, fixedChunkId, plainChunkId, truncateDigests } from './keyed-hash.js';
 import { encodeDelta } from '../src/repository/delta.js';
 import { GcHint } from './gc-hint.js';
 import { SEAL_SLACK } from './byte-ring.js';
+import { isAllZero } from './zero-detect.js';
 
 export type SealTask = { op: 'seal'; seq: number; key: Uint8Array; aad: Uint8Array; data: Uint8Array; level: number };
 export type OpenTask = { op: 'open'; seq: number; key: Uint8Array; aad: Uint8Array; data: Uint8Array };
@@ -29,6 +31,14 @@ export type SealHeldTask = {
  * region (from its start) and replies with its length as a u32.
  */
 export type RingDigestTask = { op: 'ring-digest'; seq: number; ring: number; off: number; len: number; scheme: 'fixed' | 'plain'; idKey: number };
+/**
+ * Reads up to `len` bytes at `position` of file descriptor `fd` (opened by the main thread; the
+ * workers share the process's descriptors) into a ring region, then treats them as `ring-digest`
+ * does unless they are all zero. Reply: bytes read (u32), followed for non-zero data by the
+ * `ring-digest` reply. So the reads of a file backup run in parallel on the workers, next to the
+ * hashing, instead of one by one through the main thread.
+ */
+export type RingReadDigestTask = { op: 'ring-read-digest'; seq: number; ring: number; off: number; len: number; fd: number; position: number; idKey: number };
 export type RingSealTask = {
   op: 'ring-seal';
   seq: number;
@@ -49,7 +59,7 @@ export type HashTask =
   | { op: 'hash-begin'; seq: number; stream: number }
   | { op: 'hash-update'; seq: number; stream: number; ring: number; off: number; len: number }
   | { op: 'hash-end'; seq: number; stream: number };
-export type PoolTask = SealTask | OpenTask | DigestTask | SealHeldTask | RingDigestTask | RingSealTask | HashTask;
+export type PoolTask = SealTask | OpenTask | DigestTask | SealHeldTask | RingDigestTask | RingReadDigestTask | RingSealTask | HashTask;
 /**
  * Rings and keys are sent to each worker once (see WorkerPool.ring()/keyRef()), and ring tasks
  * name them by number: a task message is then a few numbers, not a SharedArrayBuffer and two keys
@@ -57,7 +67,8 @@ export type PoolTask = SealTask | OpenTask | DigestTask | SealHeldTask | RingDig
  */
 export type AttachMessage = { op: 'attach-ring'; id: number; sab: SharedArrayBuffer } | { op: 'attach-key'; id: number; key: Uint8Array };
 export type DropMessage = { op: 'drop'; hold: number };
-export type PoolReply = { seq: number; ok: true; data: Uint8Array } | { seq: number; ok: false; integrity: boolean; message: string };
+/** `code`: the errno code of a failed system call (a worker's file read), so callers can name the cause. */
+export type PoolReply = { seq: number; ok: true; data: Uint8Array } | { seq: number; ok: false; integrity: boolean; message: string; code?: string };
 
 const asBuf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 const held = new Map<number, Buffer>();
@@ -107,6 +118,21 @@ function handle(task: PoolTask): Buffer {
       // digest (stream-digest.ts) and truncates them for the stream map.
       const { digests } = blockDigests(chunk);
       return Buffer.concat([fixedChunkId(idKey, chunk.length, digests), digests]);
+    }
+    case 'ring-read-digest': {
+      const region = Buffer.from(ringOf(task.ring), task.off, task.len);
+      let n = 0;
+      while (n < task.len) {
+        const got = fs.readSync(task.fd, region, n, task.len - n, task.position + n);
+        if (got === 0) break;
+        n += got;
+      }
+      const head = Buffer.alloc(4);
+      head.writeUInt32LE(n);
+      const chunk = region.subarray(0, n);
+      if (n === 0 || isAllZero(chunk)) return head;
+      const { digests } = blockDigests(chunk);
+      return Buffer.concat([head, fixedChunkId(keyOf(task.idKey), n, digests), digests]);
     }
     case 'hash-begin':
       streamHashes.set(task.stream, crypto.createHash('sha256'));
@@ -169,7 +195,8 @@ parentPort?.on('message', (msg: PoolTask | DropMessage | AttachMessage) => {
     parentPort!.postMessage(reply, [exact.buffer as ArrayBuffer]);
   } catch (err) {
     if (msg.op === 'digest' || msg.op === 'seal-held') held.delete(msg.hold);
-    const reply: PoolReply = { seq: msg.seq, ok: false, integrity: err instanceof BlobIntegrityError, message: (err as Error).message };
+    const code = (err as NodeJS.ErrnoException).code;
+    const reply: PoolReply = { seq: msg.seq, ok: false, integrity: err instanceof BlobIntegrityError, message: (err as Error).message, ...(code ? { code } : {}) };
     parentPort!.postMessage(reply);
   }
 });

@@ -117,7 +117,8 @@ export class WorkerPool {
     if (this.load[worker] === 0) this.workers[worker].unref();
     this.waiters.shift()?.();
     if (reply.ok) p.resolve(Buffer.from(reply.data.buffer, reply.data.byteOffset, reply.data.byteLength));
-    else p.reject(reply.integrity ? new BlobIntegrityError(reply.message) : new Error(reply.message));
+    else if (reply.integrity) p.reject(new BlobIntegrityError(reply.message));
+    else p.reject(Object.assign(new Error(reply.message), reply.code ? { code: reply.code } : {}));
   }
 
   /**

@@ -95,13 +95,18 @@ export async function writeStreamData(
   const maxChunk = chunker === 'fixed' ? config.fixedChunkSize : config.cdc.maxSize;
   const ring = pool.ring(Math.max(RING_MIN_BYTES, 4 * (maxChunk + SEAL_SLACK)));
   // Chunks hashed by the workers, processed strictly in stream order (map order, parent cursor).
+  // `outcome`: the chunk's length and, unless it is all zeros, the worker's digest reply.
+  // `expect`: the length asked of a worker's file read (a shorter one is the end of the file).
   // `hashed`: the whole-stream SHA-256 (hash worker) is done with the region, which may then be
   // freed or sealed over.
-  type Queued = { index: number; length: number; off?: number; digest?: Promise<Buffer>; hashed?: Promise<void> };
+  type Outcome = { length: number; digest?: Buffer };
+  type Queued = { index: number; off: number; outcome: Promise<Outcome>; expect?: number; hashed?: Promise<void> };
   const queue: Queued[] = [];
   const window = pool.size * 3;
   const seals = new Set<Promise<void>>();
   let failure: unknown;
+  /** Set once a worker's read came back short: the file ended, later reads are discarded. */
+  let ended = false;
   const scheme: IdScheme = chunker === 'fixed' ? 'fixed' : 'plain';
   // Keys as standalone 32-byte arrays: a Buffer cut from Node's shared pool would be cloned into
   // every worker message together with its whole 8 KiB slab.
@@ -178,36 +183,54 @@ export async function writeStreamData(
   /** Decides what happens to the oldest queued chunk: zero run, reuse, delta or full chunk. */
   const processHead = async (): Promise<void> => {
     const q = queue.shift()!;
-    if (q.off === undefined || !q.digest) {
-      tree?.updateZeros(q.length);
-      segment.push({ length: q.length });
-      if (q.off !== undefined) await release(q.off, q.hashed);
+    const off = q.off;
+    let outcome: Outcome;
+    try {
+      outcome = await q.outcome;
+    } catch (err) {
+      await release(off, q.hashed);
+      throw err;
+    }
+    const length = outcome.length;
+    if (ended || length === 0) {
+      // A read past the end of the file (the workers read ahead).
+      ended = true;
+      await release(off, q.hashed);
+      return;
+    }
+    if (q.expect !== undefined && length < q.expect) ended = true;
+    size += length;
+    stats.bytesRead += length;
+    ctx.onBytes?.(length);
+    if (!outcome.digest) {
+      tree?.updateZeros(length);
+      segment.push({ length });
+      await release(off, q.hashed);
     } else {
-      const off = q.off;
       let sealing = false;
       try {
-        const reply = await q.digest;
+        const reply = outcome.digest;
         const idBuf = Buffer.from(reply.subarray(0, 32));
         let hashes: Buffer | undefined;
         if (tree) {
           const full = reply.subarray(32);
-          tree.updateDigests(full, q.length);
+          tree.updateDigests(full, length);
           hashes = truncateDigests(full);
         }
-        segment.push({ length: q.length, id: idBuf, blockHashes: hashes });
+        segment.push({ length, id: idBuf, blockHashes: hashes });
         const id = idBuf.toString('hex');
         if (!index.reserve(id)) {
           stats.chunksReused++;
         } else {
           stats.chunksNew++;
-          stats.bytesNew += q.length;
+          stats.bytesNew += length;
           let type: BlobType = 'data';
           const extra: { base?: string; depth?: number } = {};
           let delta: { base: Uint8Array; changed: number[]; blockSize: number } | undefined;
           try {
             if (hashes && parent) {
               const pe = await parent.entryAt(q.index);
-              const base = pe?.id && pe.length === q.length ? index.get(pe.id.toString('hex')) : undefined;
+              const base = pe?.id && pe.length === length ? index.get(pe.id.toString('hex')) : undefined;
               if (pe?.id && base && base.type !== 'map') {
                 const depth = base.type === 'delta' ? (base.depth ?? 1) : 0;
                 const changed = depth < config.maxDeltaDepth ? changedBlocks(hashes, pe.blockHashes) : undefined;
@@ -226,7 +249,7 @@ export async function writeStreamData(
             throw err;
           }
           sealing = true;
-          seal(off, q.length, q.hashed ?? Promise.resolve(), id, idBuf, type, extra, delta);
+          seal(off, length, q.hashed ?? Promise.resolve(), id, idBuf, type, extra, delta);
         }
       } finally {
         if (!sealing) await release(off, q.hashed);
@@ -249,25 +272,48 @@ export async function writeStreamData(
 
   /** Takes the chunk in region `off` into the pipeline (the region now belongs to the queue). */
   const consume = async (off: number, len: number): Promise<void> => {
-    const view = ring.view(off, len);
     const hashed = sha?.update(off, len);
     hashed?.catch(() => undefined); // surfaced when processed
-    size += len;
-    stats.bytesRead += len;
-    ctx.onBytes?.(len);
-    const item: Queued = { index: chunkIndex++, length: len, off, hashed };
     // Zero runs are recorded by length only: no chunk hash, no storage, a hole on restore.
-    if (!isAllZero(view)) {
-      item.digest = pool.run({ op: 'ring-digest', ring: ringId, off, len, scheme, idKey });
-      item.digest.catch(() => undefined); // surfaced when processed
-    }
-    queue.push(item);
+    const outcome: Promise<Outcome> = isAllZero(ring.view(off, len))
+      ? Promise.resolve({ length: len })
+      : pool.run({ op: 'ring-digest', ring: ringId, off, len, scheme, idKey }).then((digest) => ({ length: len, digest }));
+    outcome.catch(() => undefined); // surfaced when processed
+    queue.push({ index: chunkIndex++, off, outcome, hashed });
     while (queue.length >= window) await processHead();
+  };
+
+  /**
+   * Fixed chunks of a file: each worker reads its chunk straight into its ring region (positioned
+   * reads, in parallel, next to the hashing) and tests it for zeros; the main thread only hands
+   * out regions and decides. The workers read ahead of the end of the file (its size is not
+   * trusted: a block device's is 0 to stat): the first short read ends the stream and the reads
+   * queued after it are discarded.
+   */
+  const readFileInWorkers = async (fd: number, chunkSize: number): Promise<void> => {
+    let position = 0;
+    while (!ended) {
+      if (failure) throw failure;
+      const off = await allocRegion(chunkSize + SEAL_SLACK);
+      if (ended) {
+        ring.free(off);
+        break;
+      }
+      const outcome = pool
+        .run({ op: 'ring-read-digest', ring: ringId, off, len: chunkSize, fd, position, idKey })
+        .then((r): Outcome => ({ length: r.readUInt32LE(0), digest: r.length > 4 ? r.subarray(4) : undefined }));
+      outcome.catch(() => undefined); // surfaced when processed
+      position += chunkSize;
+      queue.push({ index: chunkIndex++, off, outcome, expect: chunkSize });
+      while (queue.length >= window) await processHead();
+    }
   };
 
   const source = await sourceOf(data);
   try {
-    if (chunker === 'fixed') {
+    if (chunker === 'fixed' && source.file) {
+      await readFileInWorkers(source.file.fd, config.fixedChunkSize);
+    } else if (chunker === 'fixed') {
       const chunkSize = config.fixedChunkSize;
       for (;;) {
         if (failure) throw failure;
@@ -312,8 +358,8 @@ export async function writeStreamData(
   } catch (err) {
     // Free the regions of chunks still queued, once their workers are done with them.
     const left = queue.splice(0);
-    await Promise.allSettled(left.flatMap((q) => [q.digest, q.hashed]));
-    for (const q of left) if (q.off !== undefined) ring.free(q.off);
+    await Promise.allSettled(left.flatMap((q) => [q.outcome, q.hashed]));
+    for (const q of left) ring.free(q.off);
     await Promise.allSettled([...seals]);
     sha?.abort();
     throw err;
