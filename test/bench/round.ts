@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { measure, run, treeBytes, type Measurement } from './measure.js';
 import { STAGED_NAME, type BenchTool } from './tools.js';
-import { sha256File, type WorkloadFiles } from './workload.js';
+import { sha256File, warmFile, type WorkloadFiles } from './workload.js';
 
 export type CaseName = 'full' | 'incremental' | 'restore' | 'insertion' | 'restore-cdc';
 
@@ -57,6 +57,7 @@ export async function runRound(
   const backup = async (repo: string, label: string, image: string, cdc: boolean, name: CaseName | undefined): Promise<void> => {
     await stage(stageDir, image);
     const before = await treeBytes(repo);
+    await warmFile(image); // every tool reads its input from the page cache (see warmFile)
     const m = await measure(tool.backup(repo, stageDir, label, cdc));
     const storedBytes = (await treeBytes(repo)) - before;
     const { output: _o, ...metrics } = m;
