@@ -8,6 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ExitCode, PermafrostError } from '../../errors.js';
 import type { Backend } from '../types.js';
+import { DIRECT_MIN_BYTES, DirectWriter } from './direct-write.js';
 
 const TMP_DIR = 'tmp';
 
@@ -27,6 +28,8 @@ function mapFsError(err: unknown, what: string): never {
 
 export class LocalBackend implements Backend {
   readonly location: string;
+  /** Large files (packs) bypass the page cache (direct-write.ts). */
+  private readonly direct = new DirectWriter();
 
   private constructor(private readonly root: string) {
     this.location = pathToFileURL(root).href;
@@ -59,6 +62,8 @@ export class LocalBackend implements Backend {
     const dir = path.join(this.root, TMP_DIR);
     await fs.mkdir(dir, { recursive: true });
     const tmp = path.join(dir, `${randomBytes(8).toString('hex')}.tmp`);
+    const parts = Buffer.isBuffer(data) ? [data] : data;
+    if (parts.reduce((n, p) => n + p.length, 0) >= DIRECT_MIN_BYTES && (await this.direct.write(tmp, parts, onWritten))) return tmp;
     const fh = await fs.open(tmp, 'wx', 0o600);
     try {
       if (Buffer.isBuffer(data)) await fh.writeFile(data);

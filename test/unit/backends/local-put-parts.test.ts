@@ -1,5 +1,6 @@
-// LocalBackend.putParts (packs written with writev straight from the filling buffer): the file
-// holds the parts in order, whatever their number (more than one writev call) and sizes.
+// LocalBackend.putParts: the file holds the parts in order, whatever their number and sizes, for
+// large objects (direct writes through a staging buffer) and small ones (writev straight from the
+// parts, more than one call).
 import crypto from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,11 @@ describe('local backend putParts', () => {
     for (let i = 0; i < 2500; i++) parts.push(crypto.randomBytes(i % 7 === 0 ? 0 : (i * 37) % 5000));
     await backend.putParts('data/ab/parts', parts);
     expect((await backend.get('data/ab/parts')).equals(Buffer.concat(parts))).toBe(true);
+    // Below the direct-write size (direct-write.ts): ordinary writev calls, more than one.
+    const small: Buffer[] = [];
+    for (let i = 0; i < 2100; i++) small.push(crypto.randomBytes(i % 9 === 0 ? 0 : 100));
+    await backend.putParts('data/ab/small', small);
+    expect((await backend.get('data/ab/small')).equals(Buffer.concat(small))).toBe(true);
     await backend.putParts('data/ab/none', []);
     expect((await backend.get('data/ab/none')).length).toBe(0);
   });

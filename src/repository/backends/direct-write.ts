@@ -1,0 +1,121 @@
+// Writes large new files (packs) with O_DIRECT: the bytes go from an aligned staging buffer to the
+// disk, not through the page cache. Why:
+// - a backup of hundreds of GiB should not push the host's working set out of the page cache for
+//   files nobody reads back soon;
+// - on these VMs a page-cache write costs a new page per 4 KiB, which the hypervisor faults in:
+//   768 MiB took 0.6-2.4 s of system time buffered and 0.06-0.1 s with O_DIRECT (dd, 1-8 MiB
+//   blocks), and the page-cache copy was 24 % of a full backup's cycles (perf).
+//
+// O_DIRECT wants the memory address, the file offset and the length aligned to the device's
+// logical block size. Node cannot allocate aligned memory or tell a buffer's address, so a staging
+// buffer is over-allocated and its aligned start found once by trial (the kernel refuses a
+// misaligned direct write with EINVAL). Offsets and lengths are kept to multiples of 4 KiB; the
+// last partial block of a file is written through a second, ordinary descriptor.
+import { constants as fsConstants } from 'node:fs';
+import fs from 'node:fs/promises';
+
+/** Alignment of file offsets and lengths (covers 512-byte and 4 KiB logical blocks). */
+const ALIGN = 4096;
+/** Bytes per direct write (measured with dd here: 1-4 MiB blocks all reach ~1.3-1.5 GB/s). */
+const STAGE_BYTES = 2 * 1024 * 1024;
+/** Files smaller than this are not worth a staging copy. */
+export const DIRECT_MIN_BYTES = 256 * 1024;
+
+interface Stage {
+  buf: Buffer;
+  /** The aligned view, found at the first write (undefined until then). */
+  view?: Buffer;
+}
+
+export class DirectWriter {
+  private readonly spare: Stage[] = [];
+  /** Cleared when the file system refuses O_DIRECT (tmpfs, some network file systems). */
+  private supported = true;
+
+  /**
+   * Writes `parts` (in order) as the new file `file`, then fsyncs it. `onCopied` runs once the
+   * caller's buffers are no longer read. Returns false, having written nothing, when direct I/O
+   * is not available there: the caller then writes the file the ordinary way.
+   */
+  async write(file: string, parts: Buffer[], onCopied?: () => void): Promise<boolean> {
+    if (!this.supported) return false;
+    let fh: fs.FileHandle;
+    try {
+      fh = await fs.open(file, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_DIRECT, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+      // Some file systems (ramfs) create the file before they refuse O_DIRECT; O_EXCL means it
+      // is ours to remove.
+      await fs.unlink(file).catch(() => undefined);
+      this.supported = false;
+      return false;
+    }
+    const stage = this.spare.pop() ?? { buf: Buffer.allocUnsafeSlow(STAGE_BYTES + ALIGN) };
+    let tail: fs.FileHandle | undefined;
+    try {
+      stage.view ??= await alignedView(fh, stage.buf);
+      if (!stage.view) {
+        this.supported = false;
+        await fh.close();
+        await fs.unlink(file);
+        return false;
+      }
+      const view = stage.view;
+      let position = 0;
+      let filled = 0;
+      const flush = async (n: number): Promise<void> => {
+        for (let at = 0; at < n; ) {
+          const { bytesWritten } = await fh.write(view, at, n - at, position + at);
+          if (bytesWritten === 0) throw new Error('direct write wrote nothing');
+          at += bytesWritten;
+        }
+        position += n;
+      };
+      for (const part of parts) {
+        for (let at = 0; at < part.length; ) {
+          const n = Math.min(part.length - at, STAGE_BYTES - filled);
+          part.copy(view, filled, at, at + n);
+          filled += n;
+          at += n;
+          if (filled === STAGE_BYTES) {
+            await flush(filled);
+            filled = 0;
+          }
+        }
+      }
+      onCopied?.();
+      const aligned = filled - (filled % ALIGN);
+      if (aligned > 0) await flush(aligned);
+      if (filled > aligned) {
+        tail = await fs.open(file, 'r+');
+        const rest = filled - aligned;
+        for (let at = 0; at < rest; ) at += (await tail.write(view, aligned + at, rest - at, position + at)).bytesWritten;
+        await tail.sync();
+      } else {
+        await fh.sync();
+      }
+      return true;
+    } finally {
+      this.spare.push(stage);
+      await tail?.close();
+      await fh.close();
+    }
+  }
+}
+
+/**
+ * The view of `buf` that starts at an address O_DIRECT accepts, found by trying direct writes of
+ * one block at offset 0 of the (new, empty) file from successive 16-byte steps (malloc's alignment);
+ * undefined if none is accepted. The trial bytes are overwritten by the file's real content.
+ */
+async function alignedView(fh: fs.FileHandle, buf: Buffer): Promise<Buffer | undefined> {
+  for (let k = 0; k < ALIGN; k += 16) {
+    try {
+      await fh.write(buf, k, ALIGN, 0);
+      return buf.subarray(k, k + STAGE_BYTES);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+    }
+  }
+  return undefined;
+}
