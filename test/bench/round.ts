@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { measure, run, treeBytes, type Measurement } from './measure.js';
 import { STAGED_NAME, type BenchTool } from './tools.js';
-import { sha256File, warmFile, type WorkloadFiles } from './workload.js';
+import { sha256File, warmFile, warmTree, type WorkloadFiles } from './workload.js';
 
 export type CaseName = 'full' | 'incremental' | 'restore' | 'insertion' | 'restore-cdc';
 
@@ -74,6 +74,9 @@ export async function runRound(
     const outDir = path.join(base, 'restore');
     await fs.mkdir(outDir, { recursive: true });
     const { cmd } = tool.restore(repoDir, stageDir, label, outDir);
+    // Like the backups' inputs, the repository is read from the page cache by every tool alike,
+    // whether the tool's own writes left it there or not (permafrost writes packs with O_DIRECT).
+    await warmTree(repoDir);
     const m = await measure(cmd);
     const file = await findFile(outDir, STAGED_NAME);
     if (!file) throw new Error(`${tool.name} restore produced no ${STAGED_NAME} under ${outDir}`);

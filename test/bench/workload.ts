@@ -153,6 +153,13 @@ export async function warmFile(file: string): Promise<void> {
   }
 }
 
+/** warmFile for every file under `dir` (a repository before its restore is measured). */
+export async function warmTree(dir: string): Promise<void> {
+  for (const e of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) await warmFile(path.join(e.parentPath, e.name));
+  }
+}
+
 export async function sha256File(file: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: 4 * MiB })) h.update(chunk as Buffer);
