@@ -6,29 +6,21 @@
 //   768 MiB took 0.6-2.4 s of system time buffered and 0.06-0.1 s with O_DIRECT (dd, 1-8 MiB
 //   blocks), and the page-cache copy was 24 % of a full backup's cycles (perf).
 //
-// O_DIRECT wants the memory address, the file offset and the length aligned to the device's
-// logical block size. Node cannot allocate aligned memory or tell a buffer's address, so a staging
-// buffer is over-allocated and its aligned start found once by trial (the kernel refuses a
-// misaligned direct write with EINVAL). Offsets and lengths are kept to multiples of 4 KiB; the
-// last partial block of a file is written through a second, ordinary descriptor.
-import { constants as fsConstants } from 'node:fs';
+// The staging buffer's aligned start is found at its first use (streams/aligned-buffer.ts).
+// Offsets and lengths are kept to multiples of 4 KiB; the last partial block of a file is written
+// through a second, ordinary descriptor.
+import { constants as fsConstants, writeSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import { alignedBuffer, DIRECT_ALIGN as ALIGN } from '../../../streams/aligned-buffer.js';
 
-/** Alignment of file offsets and lengths (covers 512-byte and 4 KiB logical blocks). */
-const ALIGN = 4096;
 /** Bytes per direct write (measured with dd here: 1-4 MiB blocks all reach ~1.3-1.5 GB/s). */
 const STAGE_BYTES = 2 * 1024 * 1024;
 /** Files smaller than this are not worth a staging copy. */
 export const DIRECT_MIN_BYTES = 256 * 1024;
 
-interface Stage {
-  buf: Buffer;
-  /** The aligned view, found at the first write (undefined until then). */
-  view?: Buffer;
-}
-
 export class DirectWriter {
-  private readonly spare: Stage[] = [];
+  /** Aligned staging buffers not in use (one per concurrent write, kept for the next). */
+  private readonly spare: Buffer[] = [];
   /** Cleared when the file system refuses O_DIRECT (tmpfs, some network file systems). */
   private supported = true;
 
@@ -50,22 +42,23 @@ export class DirectWriter {
       this.supported = false;
       return false;
     }
-    const stage = this.spare.pop() ?? { buf: Buffer.allocUnsafeSlow(STAGE_BYTES + ALIGN) };
+    let view = this.spare.pop();
     let tail: fs.FileHandle | undefined;
     try {
-      stage.view ??= await alignedView(fh, stage.buf);
-      if (!stage.view) {
+      // The trial writes one block at offset 0 of this new file, overwritten below.
+      view ??= alignedBuffer(STAGE_BYTES, (buf, k) => writeSync(fh.fd, buf, k, ALIGN, 0));
+      if (!view) {
         this.supported = false;
         await fh.close();
         await fs.unlink(file);
         return false;
       }
-      const view = stage.view;
+      const stage = view;
       let position = 0;
       let filled = 0;
       const flush = async (n: number): Promise<void> => {
         for (let at = 0; at < n; ) {
-          const { bytesWritten } = await fh.write(view, at, n - at, position + at);
+          const { bytesWritten } = await fh.write(stage, at, n - at, position + at);
           if (bytesWritten === 0) throw new Error('direct write wrote nothing');
           at += bytesWritten;
         }
@@ -74,7 +67,7 @@ export class DirectWriter {
       for (const part of parts) {
         for (let at = 0; at < part.length; ) {
           const n = Math.min(part.length - at, STAGE_BYTES - filled);
-          part.copy(view, filled, at, at + n);
+          part.copy(stage, filled, at, at + n);
           filled += n;
           at += n;
           if (filled === STAGE_BYTES) {
@@ -89,33 +82,16 @@ export class DirectWriter {
       if (filled > aligned) {
         tail = await fs.open(file, 'r+');
         const rest = filled - aligned;
-        for (let at = 0; at < rest; ) at += (await tail.write(view, aligned + at, rest - at, position + at)).bytesWritten;
+        for (let at = 0; at < rest; ) at += (await tail.write(stage, aligned + at, rest - at, position + at)).bytesWritten;
         await tail.sync();
       } else {
         await fh.sync();
       }
       return true;
     } finally {
-      this.spare.push(stage);
+      if (view) this.spare.push(view);
       await tail?.close();
       await fh.close();
     }
   }
-}
-
-/**
- * The view of `buf` that starts at an address O_DIRECT accepts, found by trying direct writes of
- * one block at offset 0 of the (new, empty) file from successive 16-byte steps (malloc's alignment);
- * undefined if none is accepted. The trial bytes are overwritten by the file's real content.
- */
-async function alignedView(fh: fs.FileHandle, buf: Buffer): Promise<Buffer | undefined> {
-  for (let k = 0; k < ALIGN; k += 16) {
-    try {
-      await fh.write(buf, k, ALIGN, 0);
-      return buf.subarray(k, k + STAGE_BYTES);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-    }
-  }
-  return undefined;
 }

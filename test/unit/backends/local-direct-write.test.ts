@@ -1,7 +1,7 @@
-// Packs written with O_DIRECT (src/repository/backends/direct-write.ts): the file holds exactly the
-// parts, for lengths that are and are not multiples of the block and staging sizes; a file system
-// that refuses O_DIRECT (ramfs, in a private mount namespace) gets ordinary writes; a full disk
-// under direct writes is reported like any other (exit code 11).
+// O_DIRECT writes: packs (src/repository/backends/direct-write.ts) hold exactly the parts, for
+// lengths that are and are not multiples of the block and staging sizes; a file system that refuses
+// O_DIRECT (ramfs, in a private mount namespace) gets ordinary writes; a full disk under direct
+// writes is reported like any other (exit 11).
 import crypto from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -68,11 +68,12 @@ describe('direct (O_DIRECT) pack writes', () => {
     const data = Buffer.concat([crypto.randomBytes(3 * MiB), Buffer.alloc(MiB), Buffer.from('x'.repeat(MiB + 17))]);
     writeFileSync(input, data);
     const out = path.join(tmp.dir, 'output.img');
-    // ramfs lives only in this namespace: init, backup and restore run inside it.
+    // ramfs lives only in this namespace: init, backup and restore (into the ramfs too, then copied
+    // out) run inside it.
     const r = await shell(
       `unshare --mount --map-root-user sh -c 'mount -t ramfs ramfs "$0" && ` +
         `"$1" "$2" repo init --repo "$0/repo" && "$1" "$2" backup-file "$3" --repo "$0/repo" --name disk && ` +
-        `"$1" "$2" restore-file latest:disk --repo "$0/repo" -o "$4"' ` +
+        `"$1" "$2" restore-file latest:disk --repo "$0/repo" -o "$0/out.img" && cp "$0/out.img" "$4"' ` +
         [mnt, process.execPath, BIN, input, out].map((a) => `'${a}'`).join(' '),
       { PERMAFROST_PASSWORD: 'ramfs' },
     );
