@@ -6,6 +6,20 @@ import fs from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { copyBytes } from './copy-bytes.js';
 
+/**
+ * Reading the input file failed (EIO from a failing disk, EACCES, a file cut short under us): the
+ * input's fault, not the repository's, so callers can say so. Keeps the errno `code`.
+ */
+export class InputReadError extends Error {
+  readonly code?: string;
+
+  constructor(cause: unknown) {
+    super((cause as Error).message, { cause });
+    this.name = 'InputReadError';
+    this.code = (cause as NodeJS.ErrnoException).code;
+  }
+}
+
 export interface ChunkSource {
   /** Fills `into` completely, or up to the end of the data; returns the bytes read (0 = end). */
   read(into: Uint8Array): Promise<number>;
@@ -26,7 +40,9 @@ export async function fileSource(path: string | Buffer): Promise<ChunkSource> {
     async read(into) {
       let got = 0;
       while (got < into.length) {
-        const { bytesRead } = await fh.read(into, got, into.length - got, position);
+        const { bytesRead } = await fh.read(into, got, into.length - got, position).catch((err: unknown) => {
+          throw new InputReadError(err);
+        });
         if (bytesRead === 0) break;
         got += bytesRead;
         position += bytesRead;

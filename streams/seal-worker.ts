@@ -1,7 +1,8 @@
 // Worker thread of the crypto pool. Backup: hashes each non-zero chunk (4 KiB block digests + keyed
 // chunk ID) and keeps it until the main thread decides — drop it (already stored), or seal it
 // (compress+encrypt), possibly as a sub-block delta. Restore/check: decrypts+decompresses blobs.
-// So both cores do the heavy work while the main thread reads, hashes the stream and decides.
+// So both cores do the heavy work while the main thread decides (and reads, except for files cut into
+// fixed chunks, which the workers read themselves: ring-read-digest).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';

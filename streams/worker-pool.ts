@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { BlobIntegrityError } from './blob-crypto.js';
 import { ByteRing } from './byte-ring.js';
 import type { AttachMessage, DropMessage, PoolReply, PoolTask } from './seal-worker.js';
+import { stopWorker } from './worker-stop.js';
 
 type Pending = { resolve: (b: Buffer) => void; reject: (e: Error) => void; worker: number; unthrottled?: boolean };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -218,6 +219,6 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map(stopWorker));
   }
 }

@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { OpenBlobSpec, OpenRangeReply } from '../../streams/open-worker.js';
 import type { OutputArena } from './output-arena.js';
+import { stopWorker } from '../../streams/worker-stop.js';
 
 export type { OpenBlobSpec } from '../../streams/open-worker.js';
 
@@ -170,6 +171,6 @@ export class OpenPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map(stopWorker));
   }
 }

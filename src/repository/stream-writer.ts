@@ -3,13 +3,14 @@
 // worker pool → pack. Only new chunks cost CPU beyond hashing.
 //
 // Memory: each chunk is read (or, for CDC, cut) straight into a region of the worker pool's shared
-// ring; the workers hash it there and seal it over itself; the pack writer copies the sealed blob
+// ring — for fixed chunks of a file, by the worker that then hashes it (readFileInWorkers) — the
+// workers hash it there and seal it over itself; the pack writer copies the sealed blob
 // out and the region is reused. Nothing chunk-sized is allocated per chunk on any thread, so memory
 // is the ring plus the pack writer's two buffers whatever the input size.
 import type { Readable } from 'node:stream';
 import { SEAL_SLACK } from '../../streams/byte-ring.js';
 import { CdcChunker } from '../../streams/cdc-chunker.js';
-import { sourceOf } from '../../streams/chunk-source.js';
+import { InputReadError, sourceOf } from '../../streams/chunk-source.js';
 import { copyBytes } from '../../streams/copy-bytes.js';
 import { BLOCK_HASH_BYTES, plainChunkId, truncateDigests } from '../../streams/keyed-hash.js';
 import { BlockTreeDigest } from '../../streams/stream-digest.js';
@@ -299,9 +300,13 @@ export async function writeStreamData(
         ring.free(off);
         break;
       }
-      const outcome = pool
-        .run({ op: 'ring-read-digest', ring: ringId, off, len: chunkSize, fd, position, idKey })
-        .then((r): Outcome => ({ length: r.readUInt32LE(0), digest: r.length > 4 ? r.subarray(4) : undefined }));
+      const outcome = pool.run({ op: 'ring-read-digest', ring: ringId, off, len: chunkSize, fd, position, idKey }).then(
+        (r): Outcome => ({ length: r.readUInt32LE(0), digest: r.length > 4 ? r.subarray(4) : undefined }),
+        (err: unknown) => {
+          // The worker's read failed (its errno code came along); hashing a region cannot.
+          throw (err as NodeJS.ErrnoException).code ? new InputReadError(err) : err;
+        },
+      );
       outcome.catch(() => undefined); // surfaced when processed
       position += chunkSize;
       queue.push({ index: chunkIndex++, off, outcome, expect: chunkSize });

@@ -51,6 +51,19 @@ describe('CLI: init, backup-file, snapshots, restore-file', () => {
     expect(r.stdout.equals(input)).toBe(true);
   }, 300_000);
 
+  it('an input the disk cannot read: clear error, exit code 4, no snapshot, for either chunker', async () => {
+    const before = json(await cli(['snapshots', '--repo', repo, '--json'], env)).length;
+    // /proc/self/mem stats as a regular file; reading the unmapped address 0 fails with EIO. The
+    // fixed chunker's reads run in the seal workers, the CDC chunker's on the main thread.
+    for (const chunker of ['fixed', 'cdc']) {
+      const r = await cli(['backup-file', '/proc/self/mem', '--chunker', chunker, '--repo', repo], env);
+      expect(r.code, `${chunker}: ${r.stderr}`).toBe(ExitCode.config);
+      expect(r.stderr).toContain('cannot read /proc/self/mem: EIO: i/o error, read — nothing was saved');
+      expect(r.stderr).not.toMatch(/internal error/);
+    }
+    expect(json(await cli(['snapshots', '--repo', repo, '--json'], env))).toHaveLength(before);
+  }, 300_000);
+
   it('wrong password: clear error, exit code 8, nothing written', async () => {
     const before = readdirSync(repo, { recursive: true }).sort();
     const r = await cli(['backup-file', image, '--repo', repo], { PERMAFROST_PASSWORD: 'nope' });

@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ThroughputMeter, progressMode } from '../../../streams/throughput-meter.js';
+import { InputReadError } from '../../../streams/chunk-source.js';
 import { ExitCode, PermafrostError, UsageError } from '../../errors.js';
 import { prestartSealPool } from '../../repository/repository.js';
 import type { ChunkerKind } from '../../repository/types.js';
@@ -50,6 +51,13 @@ export function register(program: Command): void {
         result = await writer.writeStream(name, input, { chunker: opts.chunker as ChunkerKind });
       } catch (err) {
         await writer.abort();
+        if (err instanceof InputReadError) {
+          throw new PermafrostError(
+            `cannot read ${fromStdin ? 'standard input' : file}: ${err.message} — nothing was saved; check the input's disk or permissions and run again`,
+            err.code === 'EACCES' || err.code === 'EPERM' ? ExitCode.forbidden : ExitCode.config,
+            { cause: err },
+          );
+        }
         throw err;
       }
       const info = await writer.commit();

@@ -19,6 +19,7 @@ import { prestartReadPool, type ChunkReader, type Extent } from '../../repositor
 import { OpenError, spawnStreamWorker } from '../../repository/open-pool.js';
 import { restoreStream, streamExtents } from '../../repository/stream-reader.js';
 import { addRepoOptions, formatBytes, printJson, withRepo, type RepoCliOptions } from '../repo-access.js';
+import { stopWorker } from '../../../streams/worker-stop.js';
 
 interface RestoreOpts extends RepoCliOptions {
   output?: string;
@@ -79,7 +80,7 @@ class TrailingHash {
   /** Stops the worker (after finish, or when the restore failed or did not need it). */
   async close(): Promise<void> {
     this.publish(CTL_FINAL, -2);
-    await this.worker.terminate();
+    await stopWorker(this.worker);
   }
 }
 
