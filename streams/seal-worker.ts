@@ -91,6 +91,17 @@ function keyOf(id: number): Buffer {
   return key;
 }
 
+/**
+ * Reply of a fixed chunk's digest tasks: [`head` ‖] chunk ID ‖ full 32-byte block digests (the main
+ * thread folds them into the stream's block tree digest, stream-digest.ts, and truncates them for
+ * the stream map).
+ */
+function fixedDigestReply(idKey: Buffer, chunk: Buffer, head?: Buffer): Buffer {
+  const { digests } = blockDigests(chunk);
+  const id = fixedChunkId(idKey, chunk.length, digests);
+  return Buffer.concat(head ? [head, id, digests] : [id, digests]);
+}
+
 function handle(task: PoolTask): Buffer {
   switch (task.op) {
     case 'seal':
@@ -115,10 +126,7 @@ function handle(task: PoolTask): Buffer {
       const chunk = Buffer.from(ringOf(task.ring), task.off, task.len);
       const idKey = keyOf(task.idKey);
       if (task.scheme === 'plain') return plainChunkId(idKey, chunk);
-      // Full 32-byte block digests: the main thread folds them into the stream's block tree
-      // digest (stream-digest.ts) and truncates them for the stream map.
-      const { digests } = blockDigests(chunk);
-      return Buffer.concat([fixedChunkId(idKey, chunk.length, digests), digests]);
+      return fixedDigestReply(idKey, chunk);
     }
     case 'ring-read-digest': {
       const region = Buffer.from(ringOf(task.ring), task.off, task.len);
@@ -132,8 +140,7 @@ function handle(task: PoolTask): Buffer {
       head.writeUInt32LE(n);
       const chunk = region.subarray(0, n);
       if (n === 0 || isAllZero(chunk)) return head;
-      const { digests } = blockDigests(chunk);
-      return Buffer.concat([head, fixedChunkId(keyOf(task.idKey), n, digests), digests]);
+      return fixedDigestReply(keyOf(task.idKey), chunk, head);
     }
     case 'hash-begin':
       streamHashes.set(task.stream, crypto.createHash('sha256'));

@@ -21,7 +21,7 @@ export const DIRECT_MIN_BYTES = 256 * 1024;
 export class DirectWriter {
   /** Aligned staging buffers not in use (one per concurrent write, kept for the next). */
   private readonly spare: Buffer[] = [];
-  /** Cleared when the file system refuses O_DIRECT (tmpfs, some network file systems). */
+  /** Cleared when the file system refuses O_DIRECT (ramfs, some network file systems). */
   private supported = true;
 
   /**
@@ -49,8 +49,7 @@ export class DirectWriter {
       view ??= alignedBuffer(STAGE_BYTES, (buf, k) => writeSync(fh.fd, buf, k, ALIGN, 0));
       if (!view) {
         this.supported = false;
-        await fh.close();
-        await fs.unlink(file);
+        await fs.unlink(file); // the descriptor is closed below
         return false;
       }
       const stage = view;
