@@ -1,0 +1,2 @@
+// Loads the compiled addon; permafrost treats a missing or failed build as "not available".
+module.exports = require('./build/Release/blockhash.node');

@@ -1,0 +1,94 @@
+// N-API binding: block digests of a chunk (keyed-hash.ts digestBlocks) in native code.
+//
+//   available: boolean            the AVX-512 kernel runs on this CPU
+//   digestBlocks(data, out): n    for each whole 4096-byte block i of `data`: 32 zero bytes at
+//                                 out[32i] when the block is all zeros, else its SHA-256; returns
+//                                 the number of all-zero blocks. A shorter tail block is left to
+//                                 the caller. Synchronous: it runs on the calling (worker) thread.
+#include <node_api.h>
+#include <stdint.h>
+#include <string.h>
+#include "sha256-x16.h"
+
+#define BLOCK 4096
+#define LANES 16
+
+static int all_zero(const uint8_t *p) {
+  if (p[0] != 0 || p[BLOCK - 1] != 0) return 0;
+  const uint64_t *q = (const uint64_t *)p;
+  for (int i = 0; i < BLOCK / 8; i += 8) {
+    if (q[i] | q[i + 1] | q[i + 2] | q[i + 3] | q[i + 4] | q[i + 5] | q[i + 6] | q[i + 7]) return 0;
+  }
+  return 1;
+}
+
+static napi_value throw_error(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+/* Pointer and length of a typed array or Buffer argument. */
+static int bytes_of(napi_env env, napi_value v, uint8_t **data, size_t *len) {
+  napi_typedarray_type type;
+  size_t count;
+  void *p;
+  if (napi_get_typedarray_info(env, v, &type, &count, &p, NULL, NULL) != napi_ok || type != napi_uint8_array) return 0;
+  *data = (uint8_t *)p;
+  *len = count;
+  return 1;
+}
+
+static napi_value digest_blocks(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return throw_error(env, "digestBlocks(data, out) takes two Uint8Arrays");
+  uint8_t *data, *out;
+  size_t len, out_len;
+  if (!bytes_of(env, argv[0], &data, &len) || !bytes_of(env, argv[1], &out, &out_len)) return throw_error(env, "digestBlocks(data, out) takes two Uint8Arrays");
+  size_t blocks = len / BLOCK;
+  if (out_len < blocks * 32) return throw_error(env, "digestBlocks: out is too small for the block digests");
+  if (blocks > INT32_MAX / BLOCK) return throw_error(env, "digestBlocks: data is too large");
+  if (!sha256_x16_supported()) return throw_error(env, "digestBlocks: this CPU has no AVX-512");
+
+  int32_t offs[LANES];
+  uint8_t *outs[LANES];
+  uint8_t spare[LANES][32];
+  int lanes = 0;
+  uint32_t zero = 0;
+  for (size_t i = 0; i < blocks; i++) {
+    const uint8_t *block = data + i * BLOCK;
+    if (all_zero(block)) {
+      memset(out + i * 32, 0, 32);
+      zero++;
+      continue;
+    }
+    offs[lanes] = (int32_t)(i * BLOCK);
+    outs[lanes] = out + i * 32;
+    if (++lanes == LANES) {
+      sha256_x16_4k(data, offs, outs);
+      lanes = 0;
+    }
+  }
+  if (lanes > 0) {
+    // A partial batch: the empty lanes hash the first block again into scratch space.
+    for (int l = lanes; l < LANES; l++) {
+      offs[l] = offs[0];
+      outs[l] = spare[l];
+    }
+    sha256_x16_4k(data, offs, outs);
+  }
+  napi_value result;
+  napi_create_uint32(env, zero, &result);
+  return result;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_value fn, available;
+  napi_create_function(env, "digestBlocks", NAPI_AUTO_LENGTH, digest_blocks, NULL, &fn);
+  napi_set_named_property(env, exports, "digestBlocks", fn);
+  napi_get_boolean(env, sha256_x16_supported() != 0, &available);
+  napi_set_named_property(env, exports, "available", available);
+  return exports;
+}
+
+NAPI_MODULE_INIT() { return init(env, exports); }
