@@ -5,14 +5,13 @@
 // blobs without an arena slot (deltas, odd sizes) come back as transferred buffers.
 // Blob layout: see blob-crypto.ts (nonce ‖ ciphertext ‖ tag; plaintext = mode byte ‖ payload).
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
 import { BLOB_OVERHEAD, NONCE_BYTES, TAG_BYTES } from './blob-crypto.js';
 import { blockDigestsInto, fixedChunkId } from './keyed-hash.js';
 import { GcByBytes } from './gc-by-bytes.js';
 import { copyBytes } from './copy-bytes.js';
-import { dataRuns } from './data-runs.js';
+import { ChunkWriteError, RestoredChunkWriter } from './restored-chunk-writer.js';
 import { applyDeltaInPlace } from '../src/repository/delta.js';
 
 export interface OpenBlobSpec {
@@ -53,6 +52,8 @@ export type CloseFileMessage = { closeFile: string };
  * Blob i: in the arena when `bufs[i]` is null, else `new Uint8Array(bufs[i], offs[i], lens[i])`;
  * `digests[i]`: its block digests when it was verified (`verify`), else null.
  */
+/** Sent before the reply of a task whose chunks the worker writes: its input range is no longer read. */
+export type OpenConsumedNote = { seq: number; consumed: true };
 export type OpenRangeReply =
   | { seq: number; ok: true; bufs: (ArrayBuffer | null)[]; offs: number[]; lens: number[]; digests: (Uint8Array | null)[] }
   | { seq: number; ok: false; blob: number; integrity: boolean; message: string; code?: string };
@@ -61,15 +62,6 @@ const MODE_RAW = 0;
 const MODE_ZSTD = 1;
 
 class IntegrityError extends Error {}
-/** Writing an opened chunk to the output file failed (e.g. ENOSPC): not damage. */
-class WriteError extends Error {
-  constructor(
-    message: string,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
 
 interface DCtx {
   decompress(dst: Uint8Array, src: Uint8Array): number;
@@ -160,52 +152,36 @@ interface Opened {
   digests: Buffer | null;
 }
 
-/** Content of chunks this worker writes to a file itself (reused; grows to the largest chunk). */
-let scratch = Buffer.alloc(0);
-/** Output files open in this worker, by path. */
-const files = new Map<string, number>();
+/** Writes the chunks this worker rebuilds for an output file (asynchronously, see its module). */
+const writer = new RestoredChunkWriter();
 
-function fileFd(file: string): number {
-  let fd = files.get(file);
-  if (fd === undefined) {
-    try {
-      fd = fs.openSync(file, 'r+');
-    } catch (err) {
-      throw new WriteError((err as Error).message, (err as NodeJS.ErrnoException).code);
-    }
-    files.set(file, fd);
-  }
-  return fd;
-}
-
-/** Writes the non-zero 4 KiB runs of `content` at `pos` of `fd` (zero blocks stay holes). */
-function writeRuns(fd: number, content: Buffer, digests: Buffer | null, pos: number): void {
+/**
+ * Rebuilds a whole chunk (spec.write) in a scratch buffer of the writer: the base blob, its deltas
+ * applied in order, verified; then hands it to the writer. `written` settles when the chunk is in
+ * the file.
+ */
+async function openAndWrite(data: Buffer, spec: OpenBlobSpec, file: string | undefined): Promise<{ digests: Buffer | null; written: Promise<void> }> {
+  if (file === undefined || spec.raw === undefined || spec.write === undefined) throw new Error("a blob to write needs the task's file and its size");
+  const scratch = await writer.acquire(spec.raw);
+  let digests: Buffer | null;
   try {
-    for (const [a, b] of dataRuns(content, digests ?? undefined)) {
-      for (let at = a; at < b; ) at += fs.writeSync(fd, content, at, b - at, pos + at);
-    }
-  } catch (err) {
-    throw new WriteError((err as Error).message, (err as NodeJS.ErrnoException).code);
-  }
-}
-
-/** Opens one blob, into its arena slot when it has one, or writes it to `file` (spec.write). */
-function openOne(data: Buffer, spec: OpenBlobSpec, file: string | undefined): Opened {
-  if (spec.write !== undefined) {
-    if (file === undefined || spec.raw === undefined) throw new Error('a blob to write needs the task\'s file and its size');
-    if (scratch.length < spec.raw) scratch = Buffer.allocUnsafeSlow(spec.raw);
-    const content = scratch.subarray(0, spec.raw);
-    let opened: Opened;
+    const content = scratch.buf.subarray(0, spec.raw);
     if (spec.deltas) {
       openIntoArena(data, { ...spec, verify: undefined }, content);
       for (const d of spec.deltas) applyDeltaInPlace(content, Buffer.from(d.payload.buffer, d.payload.byteOffset, d.payload.byteLength), d.base);
-      opened = { digests: spec.verify ? verifyChunk(content, spec) : null };
+      digests = spec.verify ? verifyChunk(content, spec) : null;
     } else {
-      opened = openIntoArena(data, spec, content);
+      digests = openIntoArena(data, spec, content).digests;
     }
-    writeRuns(fileFd(file), content, opened.digests, spec.write);
-    return opened;
+  } catch (err) {
+    writer.giveBack(scratch);
+    throw err;
   }
+  return { digests, written: writer.write(file, scratch, spec.raw, digests, spec.write) };
+}
+
+/** Opens one blob into its arena slot when it has one, else into a buffer of its own. */
+function openOne(data: Buffer, spec: OpenBlobSpec): Opened {
   const dst = spec.dst ?? -1;
   if (dst >= 0 && arena) return openIntoArena(data, spec, Buffer.from(arena, dst, spec.raw!));
   const plain = decipher(data, spec);
@@ -235,18 +211,39 @@ function verifyChunk(content: Uint8Array, spec: OpenBlobSpec): Buffer {
   return digests;
 }
 
+/**
+ * Tasks run one after another in arrival order (a chunk may wait for a scratch buffer, so handling
+ * is asynchronous); a task's reply goes out once its chunks are in the file, while the next task
+ * already runs.
+ */
+const inbox: (OpenRangeTask | CloseFileMessage)[] = [];
+let pumping = false;
+
 parentPort?.on('message', (msg: OpenRangeTask | OpenInit | CloseFileMessage) => {
   if ('init' in msg) {
     arena = msg.init;
     return;
   }
-  if ('closeFile' in msg) {
-    const fd = files.get(msg.closeFile);
-    files.delete(msg.closeFile);
-    if (fd !== undefined) fs.closeSync(fd);
-    return;
+  inbox.push(msg);
+  if (!pumping) void pump();
+});
+
+async function pump(): Promise<void> {
+  pumping = true;
+  while (inbox.length > 0) {
+    const msg = inbox.shift()!;
+    if ('closeFile' in msg) await writer.close(msg.closeFile);
+    else await handle(msg);
   }
-  const task = msg;
+  pumping = false;
+}
+
+function failureReply(seq: number, blob: number, err: unknown): OpenRangeReply {
+  const code = err instanceof ChunkWriteError ? err.code : undefined;
+  return { seq, ok: false, blob, integrity: err instanceof IntegrityError, message: (err as Error).message, ...(code ? { code } : {}) };
+}
+
+async function handle(task: OpenRangeTask): Promise<void> {
   gc.add(task.data.byteLength);
   const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
   const bufs: (ArrayBuffer | null)[] = [];
@@ -254,15 +251,27 @@ parentPort?.on('message', (msg: OpenRangeTask | OpenInit | CloseFileMessage) => 
   const lens: number[] = [];
   const digests: (Uint8Array | null)[] = [];
   const transfer = new Set<ArrayBuffer>();
+  /** Chunks handed to the writer; a failure names its blob. */
+  const writes: Promise<void>[] = [];
   let i = 0;
   try {
     for (; i < task.blobs.length; i++) {
+      const spec = task.blobs[i];
       let opened: Opened;
       try {
-        opened = openOne(data, task.blobs[i], task.file);
+        if (spec.write !== undefined) {
+          const blob = i;
+          const { digests: verified, written } = await openAndWrite(data, spec, task.file);
+          const named = written.catch((err: ChunkWriteError) => Promise.reject(Object.assign(err, { blob })));
+          named.catch(() => undefined); // handled below, once the task's blobs are all opened
+          writes.push(named);
+          opened = { digests: verified };
+        } else {
+          opened = openOne(data, spec);
+        }
       } catch (err) {
         // zstd reports damage as a plain Error: any failure to open a blob is damage.
-        throw err instanceof IntegrityError || err instanceof WriteError ? err : new IntegrityError((err as Error).message);
+        throw err instanceof IntegrityError || err instanceof ChunkWriteError ? err : new IntegrityError((err as Error).message);
       }
       const { out, digests: verified } = opened;
       digests.push(verified);
@@ -270,7 +279,7 @@ parentPort?.on('message', (msg: OpenRangeTask | OpenInit | CloseFileMessage) => 
       if (!out) {
         bufs.push(null);
         offs.push(0);
-        lens.push(task.blobs[i].raw!);
+        lens.push(spec.raw!);
         continue;
       }
       let ab = out.buffer as ArrayBuffer;
@@ -287,11 +296,22 @@ parentPort?.on('message', (msg: OpenRangeTask | OpenInit | CloseFileMessage) => 
       lens.push(out.length);
       transfer.add(ab);
     }
-    const reply: OpenRangeReply = { seq: task.seq, ok: true, bufs, offs, lens, digests };
-    parentPort!.postMessage(reply, [...transfer]);
   } catch (err) {
-    const code = err instanceof WriteError ? err.code : undefined;
-    const reply: OpenRangeReply = { seq: task.seq, ok: false, blob: i, integrity: err instanceof IntegrityError, message: (err as Error).message, ...(code ? { code } : {}) };
-    parentPort!.postMessage(reply);
+    // The chunks already handed to the writer land first: nothing of this task writes afterwards.
+    await Promise.allSettled(writes);
+    parentPort!.postMessage(failureReply(task.seq, i, err));
+    return;
   }
-});
+  const reply: OpenRangeReply = { seq: task.seq, ok: true, bufs, offs, lens, digests };
+  if (writes.length === 0) {
+    parentPort!.postMessage(reply, [...transfer]);
+    return;
+  }
+  const note: OpenConsumedNote = { seq: task.seq, consumed: true };
+  parentPort!.postMessage(note);
+  // Not awaited: the next task runs while these chunks are written.
+  Promise.all(writes).then(
+    () => parentPort!.postMessage(reply, [...transfer]),
+    (err: ChunkWriteError & { blob: number }) => parentPort!.postMessage(failureReply(task.seq, err.blob, err)),
+  );
+}

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import type { OpenBlobSpec, OpenRangeReply } from '../../streams/open-worker.js';
+import type { OpenBlobSpec, OpenConsumedNote, OpenRangeReply } from '../../streams/open-worker.js';
 import type { OutputArena } from './output-arena.js';
 import { stopWorker } from '../../streams/worker-stop.js';
 
@@ -57,7 +57,7 @@ export interface Opened {
 
 const WRITTEN = Buffer.alloc(0);
 
-type Pending = { resolve: (b: Opened) => void; reject: (e: Error) => void; worker: number; bytes: number; blobs: OpenBlobSpec[] };
+type Pending = { resolve: (b: Opened) => void; reject: (e: Error) => void; worker: number; bytes: number; blobs: OpenBlobSpec[]; onConsumed?: () => void };
 
 export class OpenPool {
   private readonly workers: Worker[] = [];
@@ -77,7 +77,7 @@ export class OpenPool {
     for (let i = 0; i < size; i++) {
       const w = spawnStreamWorker('open-worker');
       if (arena) w.postMessage({ init: arena.sab });
-      w.on('message', (reply: OpenRangeReply) => this.onReply(reply));
+      w.on('message', (reply: OpenRangeReply | OpenConsumedNote) => this.onReply(reply));
       w.on('error', (err) => this.fail(err));
       // Idle workers must not keep the process alive.
       w.unref();
@@ -112,9 +112,17 @@ export class OpenPool {
     while (this.bytesQueued > bytes && !this.failure) await new Promise<void>((wake) => this.roomWaiters.push({ bytes, wake }));
   }
 
-  private onReply(reply: OpenRangeReply): void {
+  private onReply(reply: OpenRangeReply | OpenConsumedNote): void {
     const p = this.pending.get(reply.seq);
     if (!p) return;
+    if ('consumed' in reply) {
+      // The worker is done with the task's input; its chunks are still being written.
+      this.queued[p.worker] -= p.bytes;
+      p.bytes = 0;
+      this.wakeRoom();
+      p.onConsumed?.();
+      return;
+    }
     this.pending.delete(reply.seq);
     this.queued[p.worker] -= p.bytes;
     if (--this.tasks[p.worker] === 0) this.workers[p.worker].unref();
@@ -143,9 +151,11 @@ export class OpenPool {
 
   /**
    * As open(), with the block digests of the blobs opened with `verify`. Blobs with `write` are
-   * written by the worker to `file` (at that offset) and come back empty.
+   * written by the worker to `file` (at that offset) and come back empty; the promise resolves once
+   * they are written. `onConsumed` runs as soon as the worker no longer reads `data` (before the
+   * writes end; not at all on failure).
    */
-  openVerified(data: Buffer, blobs: OpenBlobSpec[], file?: string): Promise<Opened> {
+  openVerified(data: Buffer, blobs: OpenBlobSpec[], file?: string, onConsumed?: () => void): Promise<Opened> {
     if (this.closed) return Promise.reject(new Error('open pool is closed'));
     if (this.failure) return Promise.reject(this.failure);
     let idx = 0;
@@ -154,7 +164,7 @@ export class OpenPool {
     const bytes = data.length;
     this.queued[idx] += bytes;
     if (this.tasks[idx]++ === 0) this.workers[idx].ref();
-    const result = new Promise<Opened>((resolve, reject) => this.pending.set(seq, { resolve, reject, worker: idx, bytes, blobs }));
+    const result = new Promise<Opened>((resolve, reject) => this.pending.set(seq, { resolve, reject, worker: idx, bytes, blobs, onConsumed }));
     // Shared memory (the input arena) is shared with the worker, never moved.
     const owns = !(data.buffer instanceof SharedArrayBuffer) && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
     this.workers[idx].postMessage({ seq, data, blobs, ...(file !== undefined ? { file } : {}) }, owns ? [data.buffer as ArrayBuffer] : []);

@@ -420,7 +420,8 @@ class StreamPlan {
       let plains: Buffer[];
       let digests: (Buffer | undefined)[];
       try {
-        ({ plains, digests } = await this.reader.pool().openVerified(data, specs, this.directFile));
+        // The input range is free once decrypted, while the worker's writes may still run.
+        ({ plains, digests } = await this.reader.pool().openVerified(data, specs, this.directFile, releaseInput));
         releaseInput();
       } catch (err) {
         if (err instanceof OpenError && err.integrity) {
