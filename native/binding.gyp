@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "blockhash",
-      "sources": ["src/blockhash.c", "src/sha256-x16-avx512.c"],
+      "target_name": "permafrost_native",
+      "sources": ["src/binding.c", "src/sha256-x16-avx512.c", "src/sparse.c"],
       "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra"],
       "defines": ["NAPI_VERSION=8"]
     }

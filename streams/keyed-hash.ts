@@ -2,7 +2,7 @@
 // cannot confirm a guess about its content by hashing candidate plaintext.
 import crypto from 'node:crypto';
 import { isAllZero } from './zero-detect.js';
-import { nativeDigestBlocks } from './native-blockhash.js';
+import { nativeDigestBlocks } from './native.js';
 
 /** Sub-block size of the block-incremental delta scheme. */
 export const BLOCK_SIZE = 4096;
@@ -49,7 +49,7 @@ function digestBlocks(data: Uint8Array, out: Buffer): number {
   const count = Math.ceil(data.length / BLOCK_SIZE);
   let zeroBlocks = 0;
   let i = 0;
-  // The native hasher takes the whole blocks (see native-blockhash.ts); a short tail block is hashed below.
+  // The native hasher takes the whole blocks (see native.ts); a short tail block is hashed below.
   if (nativeDigestBlocks && data.length >= BLOCK_SIZE) {
     zeroBlocks = nativeDigestBlocks(data, out);
     i = Math.floor(data.length / BLOCK_SIZE);

@@ -1,14 +1,20 @@
-// N-API binding: block digests of a chunk (keyed-hash.ts digestBlocks) in native code.
+// N-API binding of permafrost's native helpers: block digests of a chunk (keyed-hash.ts
+// digestBlocks) and the data extents of a sparse file (chunk-source.ts).
 //
-//   available: boolean            the AVX-512 kernel runs on this CPU
+//   available: boolean            the AVX-512 kernel runs on this CPU (digestBlocks works)
 //   digestBlocks(data, out): n    for each whole 4096-byte block i of `data`: 32 zero bytes at
 //                                 out[32i] when the block is all zeros, else its SHA-256; returns
 //                                 the number of all-zero blocks. A shorter tail block is left to
 //                                 the caller. Synchronous: it runs on the calling (worker) thread.
+//   dataExtent(fd, offset)        [start, end) of the first data extent at or after `offset`, or
+//                                 null when only a hole (or the end of the file) follows; throws
+//                                 an Error with `code` (errno name) on failure.
 #include <node_api.h>
 #include <stdint.h>
 #include <string.h>
 #include "sha256-x16.h"
+#include "sparse.h"
+#include <errno.h>
 
 #define BLOCK 4096
 #define LANES 16
@@ -82,8 +88,43 @@ static napi_value digest_blocks(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value data_extent_js(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  int64_t offset;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_int64(env, argv[1], &offset) != napi_ok || offset < 0)
+    return throw_error(env, "dataExtent(fd, offset) takes a descriptor and a non-negative offset");
+  int64_t start = 0, end = 0;
+  int r = data_extent(fd, offset, &start, &end);
+  if (r < 0) {
+    napi_value msg, code, err;
+    napi_create_string_utf8(env, strerror(-r), NAPI_AUTO_LENGTH, &msg);
+    napi_create_string_utf8(env, -r == EBADF ? "EBADF" : -r == EINVAL ? "EINVAL" : -r == ENOSYS ? "ENOSYS" : "EIO", NAPI_AUTO_LENGTH, &code);
+    napi_create_error(env, code, msg, &err);
+    napi_set_named_property(env, err, "code", code);
+    napi_throw(env, err);
+    return NULL;
+  }
+  napi_value result;
+  if (r == 0) {
+    napi_get_null(env, &result);
+    return result;
+  }
+  napi_value s, e;
+  napi_create_int64(env, start, &s);
+  napi_create_int64(env, end, &e);
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, s);
+  napi_set_element(env, result, 1, e);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn, available;
+  napi_value fn, extent, available;
+  napi_create_function(env, "dataExtent", NAPI_AUTO_LENGTH, data_extent_js, NULL, &extent);
+  napi_set_named_property(env, exports, "dataExtent", extent);
   napi_create_function(env, "digestBlocks", NAPI_AUTO_LENGTH, digest_blocks, NULL, &fn);
   napi_set_named_property(env, exports, "digestBlocks", fn);
   napi_get_boolean(env, sha256_x16_supported() != 0, &available);

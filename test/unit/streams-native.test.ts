@@ -1,11 +1,11 @@
-// The native block hasher (native/, streams/native-blockhash.ts) against node:crypto, block by
+// The native block hasher (native/, streams/native.ts) against node:crypto, block by
 // block: it must give the very same digests and zero count, since chunk IDs and stream digests
 // recorded by one host are checked by another that may lack the addon.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { nativeDigestBlocks } from '../../streams/native-blockhash.js';
+import { nativeDigestBlocks } from '../../streams/native.js';
 import { blockDigests } from '../../streams/keyed-hash.js';
 
 /** Reference: SHA-256 per 4 KiB block through node:crypto, 32 zero bytes for an all-zero block. */
@@ -51,7 +51,7 @@ function mixedChunk(blocks: number): Uint8Array {
 
 const built = (() => {
   try {
-    createRequire(import.meta.url)('permafrost-blockhash');
+    createRequire(import.meta.url)('permafrost-native');
     return true;
   } catch {
     return false;
@@ -62,7 +62,7 @@ describe('native block hasher', () => {
   it('is built and used on a CPU with AVX-512 (otherwise node:crypto serves, see README)', () => {
     const cpuHasAvx512 = process.arch === 'x64' && /\bavx512f\b/.test(readCpuFlags()) && /\bavx512bw\b/.test(readCpuFlags());
     expect(built).toBe(true);
-    expect(nativeDigestBlocks !== undefined).toBe(cpuHasAvx512 && process.env.PERMAFROST_NATIVE_HASH !== '0');
+    expect(nativeDigestBlocks !== undefined).toBe(cpuHasAvx512 && process.env.PERMAFROST_NATIVE !== '0');
   });
 
   it.runIf(nativeDigestBlocks !== undefined)('gives the same digests and zero count as node:crypto, for every batch size', () => {
