@@ -2,7 +2,7 @@
 // large objects (direct writes through a staging buffer) and small ones (writev straight from the
 // parts, more than one call).
 import crypto from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalBackend } from '../../../src/repository/backends/local.js';
@@ -27,5 +27,24 @@ describe('local backend putParts', () => {
     expect((await backend.get('data/ab/small')).equals(Buffer.concat(small))).toBe(true);
     await backend.putParts('data/ab/none', []);
     expect((await backend.get('data/ab/none')).length).toBe(0);
+  });
+
+  it('makes a folder again when it was removed after an earlier write (folders are remembered)', async () => {
+    const root = path.join(tmp.dir, 'repo-gone');
+    mkdirSync(root);
+    const backend = await LocalBackend.open(root, { create: false });
+    const big = crypto.randomBytes(300 * 1024); // direct write
+    await backend.put('data/cd/one', big);
+    await backend.putIfAbsent('keys/one', Buffer.from('k1'));
+    // Something (an operator, another process's clean-up) removes the folders meanwhile.
+    rmSync(path.join(root, 'data'), { recursive: true });
+    rmSync(path.join(root, 'keys'), { recursive: true });
+    rmSync(path.join(root, 'tmp'), { recursive: true });
+    await backend.put('data/cd/two', big);
+    await backend.put('data/cd/three', Buffer.from('small'));
+    expect(await backend.putIfAbsent('keys/two', Buffer.from('k2'))).toBe(true);
+    expect((await backend.get('data/cd/two')).equals(big)).toBe(true);
+    expect((await backend.get('data/cd/three')).toString()).toBe('small');
+    expect((await backend.get('keys/two')).toString()).toBe('k2');
   });
 });
