@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { SEAL_SLACK } from '../../streams/byte-ring.js';
 import { CdcChunker } from '../../streams/cdc-chunker.js';
 import { InputReadError, sourceOf } from '../../streams/chunk-source.js';
+import { HoleMap } from '../../streams/file-holes.js';
 import { copyBytes } from '../../streams/copy-bytes.js';
 import { BLOCK_HASH_BYTES, plainChunkId, truncateDigests } from '../../streams/keyed-hash.js';
 import { BlockTreeDigest } from '../../streams/stream-digest.js';
@@ -79,6 +80,8 @@ const DELTA_MAX_CHANGED_FRACTION = 0.5;
  * workers, 7 fixed-size chunks in flight keep both busy; every MiB here is resident memory).
  */
 const RING_MIN_BYTES = 8 * 1024 * 1024;
+/** `off` of a queued chunk that holds no ring region (a hole of a sparse file). */
+const NO_REGION = -1;
 /** Read size for the content-defined chunker. */
 const CDC_READ_BYTES = 1 << 20;
 
@@ -122,6 +125,7 @@ export async function writeStreamData(
   const sha = tree ? undefined : pool.streamHash();
   /** Frees a region once the stream hash has read it. */
   const release = (off: number, hashed: Promise<void> | undefined): void | Promise<void> => {
+    if (off === NO_REGION) return;
     if (!hashed) return ring.free(off);
     return hashed.then(
       () => ring.free(off),
@@ -293,8 +297,17 @@ export async function writeStreamData(
    */
   const readFileInWorkers = async (fd: number, chunkSize: number): Promise<void> => {
     let position = 0;
+    const holes = HoleMap.of(fd);
     while (!ended) {
       if (failure) throw failure;
+      // A chunk wholly in a hole of a sparse file is a zero run: no region, no read, no worker.
+      const hole = holes?.holeChunk(position, chunkSize);
+      if (hole !== undefined) {
+        queue.push({ index: chunkIndex++, off: NO_REGION, outcome: Promise.resolve({ length: hole }), expect: chunkSize });
+        position += chunkSize;
+        while (queue.length >= window) await processHead();
+        continue;
+      }
       const off = await allocRegion(chunkSize + SEAL_SLACK);
       if (ended) {
         ring.free(off);
@@ -364,7 +377,7 @@ export async function writeStreamData(
     // Free the regions of chunks still queued, once their workers are done with them.
     const left = queue.splice(0);
     await Promise.allSettled(left.flatMap((q) => [q.outcome, q.hashed]));
-    for (const q of left) ring.free(q.off);
+    for (const q of left) if (q.off !== NO_REGION) ring.free(q.off);
     await Promise.allSettled([...seals]);
     sha?.abort();
     throw err;
