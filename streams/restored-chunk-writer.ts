@@ -21,13 +21,25 @@ import { alignedBuffer, DIRECT_ALIGN } from './aligned-buffer.js';
 import { dataRuns } from './data-runs.js';
 
 /**
- * Direct writes in flight per worker; a chunk that finds them all busy is written through the page
- * cache at once. The device takes ~560 MB/s of these writes here, less than two workers rebuild:
- * direct only, the 2 GiB day-2 restore waited on it (2.2-2.6 s); buffered only, it paid the page
- * cache (2.0 s when pages were cheap, 2.8-3.6 s when not); mixed, it keeps both busy: 2.07-2.17 s
- * with 3 in flight, 2.08-2.7 s with 2, 2.28-2.36 s with 1 (alternating runs, same state).
+ * Direct writes in flight per worker. A chunk that finds them all busy goes through the page cache
+ * at once while that is cheap, else it waits for one of them. The device takes ~560 MB/s of these
+ * writes here, less than two workers rebuild; what a page-cache write costs depends on the host's
+ * state (a new page per 4 KiB, which the hypervisor faults in, and reclaim when the page cache has
+ * filled the memory). 2 GiB day-2 restore, alternating runs: buffered only 2.0 s when pages were
+ * cheap, 2.8-3.6 s when not; direct only (2 in flight) 2.2-2.6 s; always taking the page cache for
+ * a busy device 2.07-2.17 s with 3 in flight (2.08-2.7 with 2, 2.28-2.36 with 1) on a machine with
+ * free memory, but 2.25-2.88 s (system time up to 1.9 s) with the page cache full, and 3.3-3.7 s in
+ * the benchmark; with the cost check below 2.15-2.24 s in both states.
  */
 const DIRECT_WRITES = 3;
+/**
+ * Page-cache writes are taken for a busy device only while they cost at most this (moving average
+ * of the measured time; 1.0-1.5 ms per MiB measured here with both workers busy, so in practice
+ * a busy device is mostly waited for, and the occasional measurement keeps the average honest).
+ */
+const BUFFERED_MAX_MS_PER_MIB = 1;
+/** While page-cache writes are too dear, every so many chunks still takes one, to measure again. */
+const REMEASURE_EVERY = 16;
 /** Scratch buffers per worker: one being filled while the others' chunks are written. */
 const SCRATCH_BUFFERS = DIRECT_WRITES + 1;
 
@@ -81,8 +93,16 @@ export class RestoredChunkWriter {
   private readonly files = new Map<string, OutputFile>();
   private created = 0;
   private directInFlight = 0;
-  /** Chunks written with O_DIRECT and through the page cache (for tests and measurements). */
-  readonly chunks = { direct: 0, buffered: 0 };
+  /** Writes waiting for a direct slot (each is handed the slot of a write that ends). */
+  private readonly slotWaiters: (() => void)[] = [];
+  /** What a page-cache write costs here, ms per MiB (moving average; 0 until measured). */
+  private bufferedMsPerMiB = 0;
+  private dearSkips = 0;
+  /** Chunks written with O_DIRECT (`waited`: of those, after waiting for a slot) and through the page cache. */
+  readonly chunks = { direct: 0, waited: 0, buffered: 0 };
+
+  /** `bufferedMaxMsPerMiB`: see BUFFERED_MAX_MS_PER_MIB (tests set it to reach either way). */
+  constructor(private readonly bufferedMaxMsPerMiB = BUFFERED_MAX_MS_PER_MIB) {}
 
   /** A scratch buffer of at least `n` bytes; waits while every buffer is still being written. */
   async acquire(n: number): Promise<Scratch> {
@@ -144,44 +164,76 @@ export class RestoredChunkWriter {
       this.release(scratch);
       return Promise.reject(writeError(err));
     }
+    const op = this.route(f, scratch, runs, pos);
+    // Tracked until it ends, waiting for a direct slot included (close() waits for all of them).
+    const tracked = op.finally(() => f.writes.delete(tracked));
+    tracked.catch(() => undefined); // the caller gets the error through `op`
+    f.writes.add(tracked);
+    return op;
+  }
+
+  /** Direct, buffered, or direct after waiting for a slot (see DIRECT_WRITES). */
+  private route(f: OutputFile, scratch: Scratch, runs: [number, number][], pos: number): Promise<void> {
     const direct = f.direct !== undefined && scratch.aligned && pos % DIRECT_ALIGN === 0 ? f.direct : undefined;
-    if (direct === undefined || this.directInFlight >= DIRECT_WRITES) {
-      // The device is busy with this worker's direct writes (or cannot take one): through the page
-      // cache, right here, so the worker never waits for the device.
-      try {
-        this.chunks.buffered++;
-        for (const [a, b] of runs) for (let at = a; at < b; ) at += fs.writeSync(f.fd, scratch.buf, at, b - at, pos + at);
-        return Promise.resolve();
-      } catch (err) {
-        return Promise.reject(writeError(err));
-      } finally {
-        this.release(scratch);
-      }
+    if (direct === undefined) return this.writeBuffered(f, scratch, runs, pos);
+    if (this.directInFlight < DIRECT_WRITES) {
+      this.directInFlight++;
+      return this.writeDirect(f, direct, scratch, runs, pos);
     }
-    this.directInFlight++;
+    // The device is busy with this worker's direct writes.
+    if (this.bufferedMsPerMiB <= this.bufferedMaxMsPerMiB || ++this.dearSkips % REMEASURE_EVERY === 0) return this.writeBuffered(f, scratch, runs, pos);
+    this.chunks.waited++;
+    return new Promise<void>((resolve) => this.slotWaiters.push(resolve)).then(() => this.writeDirect(f, direct, scratch, runs, pos));
+  }
+
+  /** Through the page cache, right here (the worker does not wait for the device); timed. */
+  private writeBuffered(f: OutputFile, scratch: Scratch, runs: [number, number][], pos: number): Promise<void> {
+    try {
+      this.chunks.buffered++;
+      const t0 = performance.now();
+      let bytes = 0;
+      for (const [a, b] of runs) {
+        for (let at = a; at < b; ) at += fs.writeSync(f.fd, scratch.buf, at, b - at, pos + at);
+        bytes += b - a;
+      }
+      if (bytes >= 64 * 1024) {
+        const cost = (performance.now() - t0) / (bytes / 2 ** 20);
+        this.bufferedMsPerMiB = this.bufferedMsPerMiB === 0 ? cost : 0.75 * this.bufferedMsPerMiB + 0.25 * cost;
+      }
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(writeError(err));
+    } finally {
+      this.release(scratch);
+    }
+  }
+
+  /** With O_DIRECT on libuv's threads; the caller has taken a direct slot, given back at the end. */
+  private writeDirect(f: OutputFile, direct: number, scratch: Scratch, runs: [number, number][], pos: number): Promise<void> {
     this.chunks.direct++;
     const done = (async () => {
       // One run after another: a worker keeps at most one libuv thread per scratch buffer busy.
       for (const [a, b] of runs) {
-        const whole = direct === undefined ? 0 : (b - a) - ((b - a) % DIRECT_ALIGN);
-        if (whole > 0) await writeFully(direct!, scratch.buf, a, whole, pos + a);
+        const whole = (b - a) - ((b - a) % DIRECT_ALIGN);
+        if (whole > 0) await writeFully(direct, scratch.buf, a, whole, pos + a);
         if (a + whole < b) await writeFully(f.fd, scratch.buf, a + whole, b - a - whole, pos + a + whole);
       }
     })();
-    const tracked = done.then(
-      () => undefined,
+    return done.then(
+      () => this.endDirect(scratch),
       (err: unknown) => {
+        this.endDirect(scratch);
         throw writeError(err);
       },
     );
-    const settled = tracked.finally(() => {
-      this.directInFlight--;
-      f.writes.delete(settled);
-      this.release(scratch);
-    });
-    settled.catch(() => undefined); // the caller gets the error through the promise below
-    f.writes.add(settled);
-    return settled;
+  }
+
+  private endDirect(scratch: Scratch): void {
+    // The slot goes to a waiting write, if any, else back to the pool.
+    const next = this.slotWaiters.shift();
+    if (next) next();
+    else this.directInFlight--;
+    this.release(scratch);
   }
 
   /**
@@ -213,7 +265,7 @@ export class RestoredChunkWriter {
     const f = this.files.get(path);
     if (!f) return;
     this.files.delete(path);
-    await Promise.allSettled([...f.writes]);
+    while (f.writes.size > 0) await Promise.allSettled([...f.writes]);
     fs.closeSync(f.fd);
     if (f.direct !== undefined) fs.closeSync(f.direct);
   }
