@@ -40,6 +40,14 @@ export type RingDigestTask = { op: 'ring-digest'; seq: number; ring: number; off
  * hashing, instead of one by one through the main thread.
  */
 export type RingReadDigestTask = { op: 'ring-read-digest'; seq: number; ring: number; off: number; len: number; fd: number; position: number; idKey: number };
+/**
+ * `ring-read-digest`, then, for non-zero data, the chunk sealed in place at once (compressed and
+ * encrypted under key `key` with its chunk ID as associated data, as `ring-seal` does), on the
+ * guess that it is new: one task per chunk instead of two where most chunks are new (a stream
+ * without a parent). Reply: bytes read (u32), and for non-zero data the sealed length (u32) ‖ chunk
+ * ID ‖ full block digests. A chunk that turns out to be stored already is simply dropped.
+ */
+export type RingReadSealTask = Omit<RingReadDigestTask, 'op'> & { op: 'ring-read-seal'; key: number; level: number };
 export type RingSealTask = {
   op: 'ring-seal';
   seq: number;
@@ -60,7 +68,7 @@ export type HashTask =
   | { op: 'hash-begin'; seq: number; stream: number }
   | { op: 'hash-update'; seq: number; stream: number; ring: number; off: number; len: number }
   | { op: 'hash-end'; seq: number; stream: number };
-export type PoolTask = SealTask | OpenTask | DigestTask | SealHeldTask | RingDigestTask | RingReadDigestTask | RingSealTask | HashTask;
+export type PoolTask = SealTask | OpenTask | DigestTask | SealHeldTask | RingDigestTask | RingReadDigestTask | RingReadSealTask | RingSealTask | HashTask;
 /**
  * Rings and keys are sent to each worker once (see WorkerPool.ring()/keyRef()), and ring tasks
  * name them by number: a task message is then a few numbers, not a SharedArrayBuffer and two keys
@@ -102,6 +110,17 @@ function fixedDigestReply(idKey: Buffer, chunk: Buffer, head?: Buffer): Buffer {
   return Buffer.concat(head ? [head, id, digests] : [id, digests]);
 }
 
+/** Reads up to `into.length` bytes at `position` of `fd` (short only at the end of the file). */
+function readInto(into: Buffer, fd: number, position: number): number {
+  let n = 0;
+  while (n < into.length) {
+    const got = fs.readSync(fd, into, n, into.length - n, position + n);
+    if (got === 0) break;
+    n += got;
+  }
+  return n;
+}
+
 function handle(task: PoolTask): Buffer {
   switch (task.op) {
     case 'seal':
@@ -130,17 +149,25 @@ function handle(task: PoolTask): Buffer {
     }
     case 'ring-read-digest': {
       const region = Buffer.from(ringOf(task.ring), task.off, task.len);
-      let n = 0;
-      while (n < task.len) {
-        const got = fs.readSync(task.fd, region, n, task.len - n, task.position + n);
-        if (got === 0) break;
-        n += got;
-      }
+      const n = readInto(region, task.fd, task.position);
       const head = Buffer.alloc(4);
       head.writeUInt32LE(n);
       const chunk = region.subarray(0, n);
       if (n === 0 || isAllZero(chunk)) return head;
       return fixedDigestReply(keyOf(task.idKey), chunk, head);
+    }
+    case 'ring-read-seal': {
+      const region = Buffer.from(ringOf(task.ring), task.off, task.len + SEAL_SLACK);
+      const n = readInto(region.subarray(0, task.len), task.fd, task.position);
+      const head = Buffer.alloc(8);
+      head.writeUInt32LE(n);
+      const chunk = region.subarray(0, n);
+      if (n === 0 || isAllZero(chunk)) return head.subarray(0, 4);
+      // The digests first: sealing overwrites the chunk.
+      const { digests } = blockDigests(chunk);
+      const id = fixedChunkId(keyOf(task.idKey), n, digests);
+      head.writeUInt32LE(sealBlobInto(scratch, keyOf(task.key), id, chunk, task.level, region, 0), 4);
+      return Buffer.concat([head, id, digests]);
     }
     case 'hash-begin':
       streamHashes.set(task.stream, crypto.createHash('sha256'));
@@ -181,6 +208,8 @@ parentPort?.on('message', (msg: PoolTask | DropMessage | AttachMessage) => {
     return;
   }
   gcHint.tick();
+  // This one task also seals (as ring-seal would): it leaves as much dead ciphertext behind as two.
+  if (msg.op === 'ring-read-seal') gcHint.tick();
   if (msg.op === 'drop') {
     held.delete(msg.hold);
     return;

@@ -85,6 +85,24 @@ const NO_REGION = -1;
 /** Read size for the content-defined chunker. */
 const CDC_READ_BYTES = 1 << 20;
 
+/**
+ * Whether the next chunks of a stream are likely new to the repository: a moving average of how
+ * many recent data chunks were. While it stays high, sealing a chunk together with its read saves
+ * a round trip to a worker per chunk; once chunks turn out to be stored already (a copy of a disk
+ * backed up before without a parent), the guess would waste their compression, so it stops.
+ */
+class NewChunkGuess {
+  private newShare = 1;
+
+  get likelyNew(): boolean {
+    return this.newShare >= 0.75;
+  }
+
+  record(isNew: boolean): void {
+    this.newShare = 0.9 * this.newShare + (isNew ? 0.1 : 0);
+  }
+}
+
 export async function writeStreamData(
   ctx: WriteContext,
   data: Readable | AsyncIterable<Uint8Array>,
@@ -103,7 +121,8 @@ export async function writeStreamData(
   // `expect`: the length asked of a worker's file read (a shorter one is the end of the file).
   // `hashed`: the whole-stream SHA-256 (hash worker) is done with the region, which may then be
   // freed or sealed over.
-  type Outcome = { length: number; digest?: Buffer };
+  // `sealed`: the worker has already sealed the chunk in its region (ring-read-seal), this long.
+  type Outcome = { length: number; digest?: Buffer; sealed?: number };
   type Queued = { index: number; off: number; outcome: Promise<Outcome>; expect?: number; hashed?: Promise<void> };
   const queue: Queued[] = [];
   const window = pool.size * 3;
@@ -185,6 +204,24 @@ export async function writeStreamData(
     );
   };
 
+  /** Copies a chunk the worker sealed in region `off` (`n` bytes) into the pack, then frees the region. */
+  const addSealed = (off: number, n: number, id: string, length: number): void => {
+    let freed = false;
+    track(
+      packer
+        .add({ id, type: 'data', scheme, raw: length, key: ctx.dekId, data: ring.view(off, n) })
+        .then(() => {
+          freed = true;
+          ring.free(off);
+        })
+        .catch((err) => {
+          if (!freed) ring.free(off);
+          index.release(id);
+          throw err;
+        }),
+    );
+  };
+
   /** Decides what happens to the oldest queued chunk: zero run, reuse, delta or full chunk. */
   const processHead = async (): Promise<void> => {
     const q = queue.shift()!;
@@ -224,8 +261,22 @@ export async function writeStreamData(
         }
         segment.push({ length, id: idBuf, blockHashes: hashes });
         const id = idBuf.toString('hex');
+        guess.record(!index.has(id));
         if (!index.reserve(id)) {
           stats.chunksReused++;
+        } else if (outcome.sealed !== undefined) {
+          // Sealed by the worker on the guess that it was new (no parent: never a delta).
+          stats.chunksNew++;
+          stats.bytesNew += length;
+          try {
+            while (seals.size >= window) await Promise.race(seals);
+            if (failure) throw failure;
+          } catch (err) {
+            index.release(id);
+            throw err;
+          }
+          sealing = true;
+          addSealed(off, outcome.sealed, id, length);
         } else {
           stats.chunksNew++;
           stats.bytesNew += length;
@@ -313,8 +364,16 @@ export async function writeStreamData(
         ring.free(off);
         break;
       }
-      const outcome = pool.run({ op: 'ring-read-digest', ring: ringId, off, len: chunkSize, fd, position, idKey }).then(
-        (r): Outcome => ({ length: r.readUInt32LE(0), digest: r.length > 4 ? r.subarray(4) : undefined }),
+      // Without a parent, chunks are sealed on the guess that they are new while that guess holds.
+      const task = !parent && guess.likelyNew
+        ? pool.run({ op: 'ring-read-seal', ring: ringId, off, len: chunkSize, fd, position, idKey, key: dek, level: config.compressionLevel }).then(
+            (r): Outcome => (r.length > 4 ? { length: r.readUInt32LE(0), sealed: r.readUInt32LE(4), digest: r.subarray(8) } : { length: r.readUInt32LE(0) }),
+          )
+        : pool.run({ op: 'ring-read-digest', ring: ringId, off, len: chunkSize, fd, position, idKey }).then(
+            (r): Outcome => ({ length: r.readUInt32LE(0), digest: r.length > 4 ? r.subarray(4) : undefined }),
+          );
+      const outcome = task.then(
+        (o) => o,
         (err: unknown) => {
           // The worker's read failed (its errno code came along); hashing a region cannot.
           throw (err as NodeJS.ErrnoException).code ? new InputReadError(err) : err;
@@ -327,6 +386,7 @@ export async function writeStreamData(
     }
   };
 
+  const guess = new NewChunkGuess();
   const source = await sourceOf(data);
   try {
     if (chunker === 'fixed' && source.file) {

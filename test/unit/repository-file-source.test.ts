@@ -71,6 +71,34 @@ describe('fixed-chunk backup of a file read by the workers', () => {
     }
   }, 300_000);
 
+  it('without a parent, seals chunks with their read while they are new, stores a repeated chunk once, and stops guessing on stored data', async () => {
+    // 1 MiB chunks: 12 of them, then the first 4 again (duplicates within the stream).
+    const distinct = mixed(12 * MiB, 'guess');
+    const data = Buffer.concat([distinct, distinct.subarray(0, 4 * MiB)]);
+    const repo = await openRepository(repoDir, { password });
+    try {
+      const w1 = await repo.startSnapshot({ type: 'file', tags: { disk: 'guess' } });
+      const r1 = await w1.writeStream('guess', createReadStream(fileOf('guess.img', data)));
+      const s1 = await w1.commit();
+      expect(s1.parent).toBeUndefined();
+      expect(r1.sha256).toBe(streamDigestOf('sha256-b4k', data));
+      // Of the 12 chunks of `distinct`, 3 are zeros and the 3 text chunks are the same: 7 new.
+      // Reused: the 2 text repeats, then the data chunks among the first 4 again (random,
+      // text, half zeros).
+      expect(s1.stats.chunksNew).toBe(7);
+      expect(s1.stats.chunksReused).toBe(5);
+      expect((await readAll(await repo.readStream(s1.id, 'guess'))).equals(data)).toBe(true);
+      // The same file under another name (no parent): every chunk is stored already.
+      const w2 = await repo.startSnapshot({ type: 'file', tags: { disk: 'guess-copy' } });
+      await w2.writeStream('guess-copy', createReadStream(fileOf('guess-copy.img', data)));
+      const s2 = await w2.commit();
+      expect(s2.stats.chunksNew).toBe(0);
+      expect((await readAll(await repo.readStream(s2.id, 'guess-copy'))).equals(data)).toBe(true);
+    } finally {
+      await repo.close();
+    }
+  }, 300_000);
+
   it('stores a day-2 file as sub-block deltas against the parent snapshot', async () => {
     const day1 = mixed(12 * MiB, 'file-day1');
     const next = day2(day1, 30, 'file-day2');
