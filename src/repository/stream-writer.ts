@@ -76,10 +76,12 @@ export async function openMapSegment(backend: Backend, index: BlobIndex, mapKey:
 /** Sub-block deltas only when at most this fraction of the blocks changed. */
 const DELTA_MAX_CHANGED_FRACTION = 0.5;
 /**
- * Smallest shared ring: room for the chunks queued for hashing plus those being sealed (with 2
- * workers, 7 fixed-size chunks in flight keep both busy; every MiB here is resident memory).
+ * Smallest shared ring: room for the chunks queued for hashing plus those being sealed (every MiB
+ * here is resident memory). 8 MiB (7 chunks of 1 MiB in flight) kept both workers busy before they
+ * sealed a chunk with its read and skipped holes; since, 6 MiB is as fast (full 2 GiB backup, 5
+ * alternating runs: median 2.31 s either way) and the median peak RSS 7 MiB lower (155 MiB).
  */
-const RING_MIN_BYTES = 8 * 1024 * 1024;
+const RING_MIN_BYTES = 6 * 1024 * 1024;
 /** `off` of a queued chunk that holds no ring region (a hole of a sparse file). */
 const NO_REGION = -1;
 /** Read size for the content-defined chunker. */
