@@ -2,7 +2,9 @@
 // of one byte range read from a pack, in one message. Chunk contents are written straight into a
 // shared output arena (a SharedArrayBuffer the main thread manages) at the offset it chose, so the
 // big buffers are allocated once, never copied between threads and never left to the collector;
-// blobs without an arena slot (deltas, odd sizes) come back as transferred buffers.
+// blobs without an arena slot (deltas, odd sizes) come back as transferred buffers. Whole chunks
+// of a file restore are rebuilt and written to the output file by the worker itself
+// (restored-chunk-writer.ts).
 // Blob layout: see blob-crypto.ts (nonce ‖ ciphertext ‖ tag; plaintext = mode byte ‖ payload).
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -48,12 +50,12 @@ export type OpenInit = { init: SharedArrayBuffer };
 export type OpenRangeTask = { seq: number; data: Uint8Array; blobs: OpenBlobSpec[]; file?: string };
 /** Closes this worker's descriptor of an output file (sent after the last task that writes to it). */
 export type CloseFileMessage = { closeFile: string };
+/** Sent before the reply of a task whose chunks the worker writes: its input range is no longer read. */
+export type OpenConsumedNote = { seq: number; consumed: true };
 /**
  * Blob i: in the arena when `bufs[i]` is null, else `new Uint8Array(bufs[i], offs[i], lens[i])`;
  * `digests[i]`: its block digests when it was verified (`verify`), else null.
  */
-/** Sent before the reply of a task whose chunks the worker writes: its input range is no longer read. */
-export type OpenConsumedNote = { seq: number; consumed: true };
 export type OpenRangeReply =
   | { seq: number; ok: true; bufs: (ArrayBuffer | null)[]; offs: number[]; lens: number[]; digests: (Uint8Array | null)[] }
   | { seq: number; ok: false; blob: number; integrity: boolean; message: string; code?: string };
@@ -230,12 +232,15 @@ parentPort?.on('message', (msg: OpenRangeTask | OpenInit | CloseFileMessage) => 
 
 async function pump(): Promise<void> {
   pumping = true;
-  while (inbox.length > 0) {
-    const msg = inbox.shift()!;
-    if ('closeFile' in msg) await writer.close(msg.closeFile);
-    else await handle(msg);
+  try {
+    while (inbox.length > 0) {
+      const msg = inbox.shift()!;
+      if ('closeFile' in msg) await writer.close(msg.closeFile);
+      else await handle(msg);
+    }
+  } finally {
+    pumping = false;
   }
-  pumping = false;
 }
 
 function failureReply(seq: number, blob: number, err: unknown): OpenRangeReply {

@@ -374,13 +374,10 @@ export async function writeStreamData(
         : pool.run({ op: 'ring-read-digest', ring: ringId, off, len: chunkSize, fd, position, idKey }).then(
             (r): Outcome => ({ length: r.readUInt32LE(0), digest: r.length > 4 ? r.subarray(4) : undefined }),
           );
-      const outcome = task.then(
-        (o) => o,
-        (err: unknown) => {
-          // The worker's read failed (its errno code came along); hashing a region cannot.
-          throw (err as NodeJS.ErrnoException).code ? new InputReadError(err) : err;
-        },
-      );
+      const outcome = task.catch((err: unknown) => {
+        // The worker's read failed (its errno code came along); hashing or sealing a region cannot.
+        throw (err as NodeJS.ErrnoException).code ? new InputReadError(err) : err;
+      });
       outcome.catch(() => undefined); // surfaced when processed
       position += chunkSize;
       queue.push({ index: chunkIndex++, off, outcome, expect: chunkSize });
