@@ -185,14 +185,15 @@ export async function writeStreamData(
     }
   };
 
-  /** Seals the chunk in ring region `off` in place, then copies it into the pack and frees the region. */
-  const seal = (off: number, length: number, hashed: Promise<void>, id: string, idBuf: Buffer, type: BlobType, extra: { base?: string; depth?: number }, delta?: { base: Uint8Array; changed: number[]; blockSize: number }): void => {
+  /**
+   * Once the chunk in ring region `off` is sealed in place (`sealed`: the blob's length), copies the
+   * blob into the pack and frees the region.
+   */
+  const packRegion = (off: number, sealed: Promise<number>, id: string, length: number, type: BlobType, extra: { base?: string; depth?: number } = {}): void => {
     let freed = false;
     track(
-      hashed
-        .then(() => pool.run({ op: 'ring-seal', ring: ringId, off, len: length, key: dek, aad: new Uint8Array(idBuf), level: config.compressionLevel, delta }))
-        .then(async (reply) => {
-          const n = reply.readUInt32LE(0);
+      sealed
+        .then(async (n) => {
           // add() has copied the blob once it resolves: the region is free again.
           await packer.add({ id, type, scheme, raw: length, key: ctx.dekId, ...extra, data: ring.view(off, n) });
           freed = true;
@@ -206,22 +207,12 @@ export async function writeStreamData(
     );
   };
 
-  /** Copies a chunk the worker sealed in region `off` (`n` bytes) into the pack, then frees the region. */
-  const addSealed = (off: number, n: number, id: string, length: number): void => {
-    let freed = false;
-    track(
-      packer
-        .add({ id, type: 'data', scheme, raw: length, key: ctx.dekId, data: ring.view(off, n) })
-        .then(() => {
-          freed = true;
-          ring.free(off);
-        })
-        .catch((err) => {
-          if (!freed) ring.free(off);
-          index.release(id);
-          throw err;
-        }),
-    );
+  /** Seals the chunk in ring region `off` in place (a worker task), then packs it (packRegion). */
+  const seal = (off: number, length: number, hashed: Promise<void>, id: string, idBuf: Buffer, type: BlobType, extra: { base?: string; depth?: number }, delta?: { base: Uint8Array; changed: number[]; blockSize: number }): void => {
+    const sealed = hashed
+      .then(() => pool.run({ op: 'ring-seal', ring: ringId, off, len: length, key: dek, aad: new Uint8Array(idBuf), level: config.compressionLevel, delta }))
+      .then((reply) => reply.readUInt32LE(0));
+    packRegion(off, sealed, id, length, type, extra);
   };
 
   /** Decides what happens to the oldest queued chunk: zero run, reuse, delta or full chunk. */
@@ -266,19 +257,6 @@ export async function writeStreamData(
         guess.record(!index.has(id));
         if (!index.reserve(id)) {
           stats.chunksReused++;
-        } else if (outcome.sealed !== undefined) {
-          // Sealed by the worker on the guess that it was new (no parent: never a delta).
-          stats.chunksNew++;
-          stats.bytesNew += length;
-          try {
-            while (seals.size >= window) await Promise.race(seals);
-            if (failure) throw failure;
-          } catch (err) {
-            index.release(id);
-            throw err;
-          }
-          sealing = true;
-          addSealed(off, outcome.sealed, id, length);
         } else {
           stats.chunksNew++;
           stats.bytesNew += length;
@@ -286,7 +264,8 @@ export async function writeStreamData(
           const extra: { base?: string; depth?: number } = {};
           let delta: { base: Uint8Array; changed: number[]; blockSize: number } | undefined;
           try {
-            if (hashes && parent) {
+            // A chunk the worker sealed with its read (no parent) is never a delta.
+            if (hashes && parent && outcome.sealed === undefined) {
               const pe = await parent.entryAt(q.index);
               const base = pe?.id && pe.length === length ? index.get(pe.id.toString('hex')) : undefined;
               if (pe?.id && base && base.type !== 'map') {
@@ -307,7 +286,8 @@ export async function writeStreamData(
             throw err;
           }
           sealing = true;
-          seal(off, length, q.hashed ?? Promise.resolve(), id, idBuf, type, extra, delta);
+          if (outcome.sealed !== undefined) packRegion(off, Promise.resolve(outcome.sealed), id, length, type);
+          else seal(off, length, q.hashed ?? Promise.resolve(), id, idBuf, type, extra, delta);
         }
       } finally {
         if (!sealing) await release(off, q.hashed);
