@@ -3,7 +3,7 @@
 // - digestBlocks: SHA-256 of 16 blocks of 4 KiB at once in AVX-512 lanes, ~2-3x node:crypto's
 //   one-call-per-block rate here (keyed-hash.ts);
 // - dataExtent: lseek(SEEK_DATA/SEEK_HOLE), so a backup skips the holes of a sparse file
-//   (chunk-source.ts).
+//   (file-holes.ts).
 // Each is undefined when the addon did not build (or, for digestBlocks, the CPU has no AVX-512);
 // PERMAFROST_NATIVE=0 turns both off. The callers then do the same work in JavaScript: same bytes,
 // only slower.

@@ -176,7 +176,7 @@ async function openAndWrite(data: Buffer, spec: OpenBlobSpec, file: string | und
       digests = openIntoArena(data, spec, content).digests;
     }
   } catch (err) {
-    writer.giveBack(scratch);
+    writer.release(scratch);
     throw err;
   }
   return { digests, written: writer.write(file, scratch, spec.raw, digests, spec.write) };

@@ -7,8 +7,8 @@
 // critical path. A direct write skips the page cache, but a synchronous one blocks the worker until
 // the device has the data (measured in session 8: slower than buffered when pages were cheap). So
 // the direct writes run on libuv's threads while the worker decrypts the next chunk into another
-// scratch buffer, and when the device is behind, a chunk goes through the page cache instead: the
-// worker never waits for the device.
+// scratch buffer; when the device is behind, a chunk goes through the page cache instead as long as
+// that is cheap, and waits for the device otherwise (see DIRECT_WRITES).
 //
 // Alignment: O_DIRECT wants the memory address, file offset and length aligned (aligned-buffer.ts).
 // Chunk offsets and sizes are multiples of 4 KiB (config.ts), so every 4 KiB data run is aligned on
@@ -116,12 +116,8 @@ export class RestoredChunkWriter {
     return s;
   }
 
-  /** Returns a scratch buffer unused (its chunk failed before it was written). */
-  giveBack(s: Scratch): void {
-    this.release(s);
-  }
-
-  private release(s: Scratch): void {
+  /** Makes a scratch buffer available again (also for a chunk that failed before it was written). */
+  release(s: Scratch): void {
     const next = this.waiting.shift();
     if (next) next(s);
     else this.free.push(s);

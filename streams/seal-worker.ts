@@ -163,11 +163,10 @@ function handle(task: PoolTask): Buffer {
       head.writeUInt32LE(n);
       const chunk = region.subarray(0, n);
       if (n === 0 || isAllZero(chunk)) return head.subarray(0, 4);
-      // The digests first: sealing overwrites the chunk.
-      const { digests } = blockDigests(chunk);
-      const id = fixedChunkId(keyOf(task.idKey), n, digests);
-      head.writeUInt32LE(sealBlobInto(scratch, keyOf(task.key), id, chunk, task.level, region, 0), 4);
-      return Buffer.concat([head, id, digests]);
+      // The digest reply first (sealing overwrites the chunk); its sealed-length slot is filled after.
+      const reply = fixedDigestReply(keyOf(task.idKey), chunk, head);
+      reply.writeUInt32LE(sealBlobInto(scratch, keyOf(task.key), reply.subarray(8, 40), chunk, task.level, region, 0), 4);
+      return reply;
     }
     case 'hash-begin':
       streamHashes.set(task.stream, crypto.createHash('sha256'));
