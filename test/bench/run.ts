@@ -12,12 +12,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs } from './args.js';
 import { ensurePeers, toolVersions } from './install.js';
-import { readCommit, readCpuFacts } from './machine.js';
-import { formatBenchmarksDoc } from './markdown-report.js';
 import { measure } from './measure.js';
 import { evaluateTargets, formatRatios, formatTable, formatTargets, summarise, type Summary, type TargetResult } from './report.js';
 import { runRound, type CaseResult } from './round.js';
 import { makeTools } from './tools.js';
+import { writeBenchmarksReport } from './write-report.js';
 import { ensureWorkload, sha256File } from './workload.js';
 
 const log = (m: string): void => console.log(m);
@@ -115,13 +114,9 @@ async function main(): Promise<void> {
       log('bench: docs/benchmarks.md left as it was: some runs failed');
       return;
     }
-    const { restic, borg } = toolVersions();
-    const peers = Object.fromEntries(
-      Object.entries({ restic, borg }).filter(([name]) => args.tools.some((t) => t.startsWith(name))),
-    );
-    const facts = { date: startedAt.slice(0, 10), commit: readCommit(projectDir), cpu: readCpuFacts(), peers, command, imageBytes: args.size, rounds: args.rounds };
     const file = path.join(projectDir, 'docs', 'benchmarks.md');
-    await fs.writeFile(file, formatBenchmarksDoc(facts, summaries, targets));
+    const run = { projectDir, startedAt, command, tools: args.tools, imageBytes: args.size, rounds: args.rounds };
+    await writeBenchmarksReport(file, run, summaries, targets);
     log(`report: ${file}`);
   }
 
