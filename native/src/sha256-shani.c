@@ -1,0 +1,87 @@
+// SHA-256 (FIPS 180-4) of 4096-byte messages with the x86 SHA extensions (SHA-NI), one message at
+// a time, for CPUs without AVX-512 (where the 16-lane kernel does not run).
+//
+// Why: node:crypto would reach the same instructions through OpenSSL, but with one JavaScript call
+// per 4 KiB block; looping here over a whole chunk in one call removes that per-block overhead.
+// The kernel is compiled with a target attribute, so the addon still builds and loads on any
+// x86-64 CPU (sha256_shani_supported() says no there) and on other architectures (stubs below).
+#include "sha256-shani.h"
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+
+static const uint32_t K[64] __attribute__((aligned(16))) = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+/* The padding block every 4096-byte message ends with: 0x80, zeros, the bit length 32768. */
+static const uint8_t PAD[64] = {0x80, [62] = 0x80, [63] = 0x00};
+
+int sha256_shani_supported(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+  int ssse3 = (c >> 9) & 1, sse41 = (c >> 19) & 1;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+  int sha = (b >> 29) & 1;
+  return ssse3 && sse41 && sha;
+}
+
+#define TARGET __attribute__((target("sha,sse4.1,ssse3")))
+
+/* One 64-byte block into the state, kept as the ABEF/CDGH register pair the instructions use. */
+TARGET static inline void compress(__m128i *abef, __m128i *cdgh, const uint8_t *block) {
+  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i s0 = *abef, s1 = *cdgh, msg[4];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i++) {
+    __m128i m;
+    if (i < 4) {
+      m = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(block + 16 * i)), bswap);
+    } else {
+      // W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], four words at a time.
+      __m128i t = _mm_sha256msg1_epu32(msg[(i - 4) & 3], msg[(i - 3) & 3]);
+      t = _mm_add_epi32(t, _mm_alignr_epi8(msg[(i - 1) & 3], msg[(i - 2) & 3], 4));
+      m = _mm_sha256msg2_epu32(t, msg[(i - 1) & 3]);
+    }
+    msg[i & 3] = m;
+    __m128i kw = _mm_add_epi32(m, _mm_load_si128((const __m128i *)&K[4 * i]));
+    s1 = _mm_sha256rnds2_epu32(s1, s0, kw);
+    s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(kw, 0x0E));
+  }
+  *abef = _mm_add_epi32(*abef, s0);
+  *cdgh = _mm_add_epi32(*cdgh, s1);
+}
+
+TARGET void sha256_shani_4k(const uint8_t *message, uint8_t out[32]) {
+  // H0 as the instructions want it: ABEF = {F, E, B, A} and CDGH = {H, G, D, C} from low to high.
+  __m128i abef = _mm_set_epi32(0x6a09e667, 0xbb67ae85, 0x510e527f, 0x9b05688c);
+  __m128i cdgh = _mm_set_epi32(0x3c6ef372, 0xa54ff53a, 0x1f83d9ab, 0x5be0cd19);
+  for (int blk = 0; blk < 64; blk++) compress(&abef, &cdgh, message + 64 * blk);
+  compress(&abef, &cdgh, PAD);
+  uint32_t x[4], y[4], h[8];
+  _mm_storeu_si128((__m128i *)x, abef); /* F E B A */
+  _mm_storeu_si128((__m128i *)y, cdgh); /* H G D C */
+  h[0] = x[3], h[1] = x[2], h[2] = y[3], h[3] = y[2], h[4] = x[1], h[5] = x[0], h[6] = y[1], h[7] = y[0];
+  for (int i = 0; i < 8; i++) {
+    uint32_t be = __builtin_bswap32(h[i]);
+    memcpy(out + 4 * i, &be, 4);
+  }
+}
+
+#else
+
+int sha256_shani_supported(void) { return 0; }
+void sha256_shani_4k(const uint8_t *message, uint8_t out[32]) {
+  (void)message;
+  (void)out;
+}
+
+#endif
