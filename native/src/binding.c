@@ -3,7 +3,7 @@
 //
 //   digestPaths: string[]          the block-digest paths this CPU runs, fastest first, among
 //                                  "avx512" (16 blocks at once in AVX-512 lanes), "shani" (x86 SHA
-//                                  extensions, one block at a time) and "openssl" (OpenSSL's
+//                                  extensions, two blocks interleaved) and "openssl" (OpenSSL's
 //                                  SHA-256, which Node links in; runs everywhere)
 //   digestBlocks(data, out, path): n
 //                                  for each whole 4096-byte block i of `data`: 32 zero bytes at
@@ -96,8 +96,30 @@ static uint32_t digest_blocks_x16(const uint8_t *data, uint8_t *out, size_t bloc
   return zero;
 }
 
-/* The one-block-at-a-time paths (SHA-NI, OpenSSL). */
-static uint32_t digest_blocks_each(const uint8_t *data, uint8_t *out, size_t blocks, void (*hash)(const uint8_t *, uint8_t *)) {
+/* The SHA-NI path: non-zero blocks are hashed in pairs (the kernel interleaves two messages). */
+static uint32_t digest_blocks_shani(const uint8_t *data, uint8_t *out, size_t blocks) {
+  uint32_t zero = 0;
+  const uint8_t *waiting = NULL;
+  uint8_t *waiting_out = NULL;
+  for (size_t i = 0; i < blocks; i++) {
+    const uint8_t *block = data + i * BLOCK;
+    if (all_zero(block)) {
+      memset(out + i * 32, 0, 32);
+      zero++;
+    } else if (waiting) {
+      sha256_shani_4k_x2(waiting, block, waiting_out, out + i * 32);
+      waiting = NULL;
+    } else {
+      waiting = block;
+      waiting_out = out + i * 32;
+    }
+  }
+  if (waiting) sha256_shani_4k(waiting, waiting_out);
+  return zero;
+}
+
+/* The OpenSSL path: one block at a time. */
+static uint32_t digest_blocks_openssl(const uint8_t *data, uint8_t *out, size_t blocks) {
   uint32_t zero = 0;
   for (size_t i = 0; i < blocks; i++) {
     const uint8_t *block = data + i * BLOCK;
@@ -105,7 +127,7 @@ static uint32_t digest_blocks_each(const uint8_t *data, uint8_t *out, size_t blo
       memset(out + i * 32, 0, 32);
       zero++;
     } else {
-      hash(block, out + i * 32);
+      sha256_openssl_4k(block, out + i * 32);
     }
   }
   return zero;
@@ -135,8 +157,8 @@ static napi_value digest_blocks(napi_env env, napi_callback_info info) {
   if (blocks > INT32_MAX / BLOCK) return throw_error(env, "digestBlocks: data is too large");
 
   uint32_t zero = path == PATH_AVX512  ? digest_blocks_x16(data, out, blocks)
-                  : path == PATH_SHANI ? digest_blocks_each(data, out, blocks, sha256_shani_4k)
-                                       : digest_blocks_each(data, out, blocks, sha256_openssl_4k);
+                  : path == PATH_SHANI ? digest_blocks_shani(data, out, blocks)
+                                       : digest_blocks_openssl(data, out, blocks);
   napi_value result;
   napi_create_uint32(env, zero, &result);
   return result;

@@ -1,11 +1,12 @@
 // The block-digest path (PERMAFROST_DIGEST_PATH, streams/native.ts) changes nothing a repository
 // records: the same input backed up under each path into one repository gives the same stream
 // digest, and every chunk of the later backups is found already stored (same chunk IDs).
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableDigestPaths } from '../../streams/native.js';
-import { cli, json, requireBuilt } from './cli-repo-helpers.js';
+import { cleanEnv, cli, json, requireBuilt, ROOT } from './cli-repo-helpers.js';
 import { MiB, prng, tempDir } from './repository-helpers.js';
 
 /** 3 MiB + 5 blocks + 100 bytes of random data, zero runs and text, so every chunk kind occurs. */
@@ -15,6 +16,12 @@ function image(): Buffer {
   data.fill(0, 2 * MiB, 3 * MiB);
   data.write('2026-12-07 03:00:00 INFO backup started\n'.repeat(100), 12_345, 'latin1');
   return data;
+}
+
+/** The path the built program takes under PERMAFROST_DIGEST_PATH=`forced`. */
+function pathTaken(forced: string): string {
+  const script = `const m = await import(${JSON.stringify(path.join(ROOT, 'dist/streams/native.js'))}); console.log(m.activeDigestPath());`;
+  return execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: cleanEnv({ PERMAFROST_DIGEST_PATH: forced }), encoding: 'utf8' }).trim();
 }
 
 describe('block-digest paths', () => {
@@ -32,6 +39,7 @@ describe('block-digest paths', () => {
     expect((await cli(['repo', 'init', '--repo', repo], env)).code).toBe(0);
     const results = [];
     for (const digestPath of paths) {
+      expect(pathTaken(digestPath)).toBe(digestPath);
       const r = await cli(['backup-file', file, '--repo', repo, '--name', 'disk', '--chunker', 'fixed', '--json'], { ...env, PERMAFROST_DIGEST_PATH: digestPath });
       expect(r.code, `${digestPath}: ${r.stderr}`).toBe(0);
       results.push({ digestPath, ...json(r) });
