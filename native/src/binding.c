@@ -48,6 +48,13 @@ static int all_zero(const uint8_t *p) {
   return 1;
 }
 
+/* For an all-zero block: 32 zero bytes at `digest`, and 1 (the caller counts it and skips hashing). */
+static int zero_block(const uint8_t *block, uint8_t *digest) {
+  if (!all_zero(block)) return 0;
+  memset(digest, 0, 32);
+  return 1;
+}
+
 static napi_value throw_error(napi_env env, const char *message) {
   napi_throw_error(env, NULL, message);
   return NULL;
@@ -72,9 +79,7 @@ static uint32_t digest_blocks_x16(const uint8_t *data, uint8_t *out, size_t bloc
   int lanes = 0;
   uint32_t zero = 0;
   for (size_t i = 0; i < blocks; i++) {
-    const uint8_t *block = data + i * BLOCK;
-    if (all_zero(block)) {
-      memset(out + i * 32, 0, 32);
+    if (zero_block(data + i * BLOCK, out + i * 32)) {
       zero++;
       continue;
     }
@@ -103,8 +108,7 @@ static uint32_t digest_blocks_shani(const uint8_t *data, uint8_t *out, size_t bl
   uint8_t *waiting_out = NULL;
   for (size_t i = 0; i < blocks; i++) {
     const uint8_t *block = data + i * BLOCK;
-    if (all_zero(block)) {
-      memset(out + i * 32, 0, 32);
+    if (zero_block(block, out + i * 32)) {
       zero++;
     } else if (waiting) {
       sha256_shani_4k_x2(waiting, block, waiting_out, out + i * 32);
@@ -122,13 +126,10 @@ static uint32_t digest_blocks_shani(const uint8_t *data, uint8_t *out, size_t bl
 static uint32_t digest_blocks_openssl(const uint8_t *data, uint8_t *out, size_t blocks) {
   uint32_t zero = 0;
   for (size_t i = 0; i < blocks; i++) {
-    const uint8_t *block = data + i * BLOCK;
-    if (all_zero(block)) {
-      memset(out + i * 32, 0, 32);
+    if (zero_block(data + i * BLOCK, out + i * 32))
       zero++;
-    } else {
-      sha256_openssl_4k(block, out + i * 32);
-    }
+    else
+      sha256_openssl_4k(data + i * BLOCK, out + i * 32);
   }
   return zero;
 }
