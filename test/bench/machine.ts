@@ -1,5 +1,6 @@
 // The facts that head a benchmark report: which CPU (and whether it has the instructions the
-// native hasher and SHA-256 use), which commit was measured, and when.
+// native hasher and SHA-256 use), which commit was measured, and when; and the conditions of the
+// run (block-digest path, load average, local clouds).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
