@@ -17,6 +17,8 @@ export interface BenchArgs {
   installMissing: boolean;
   /** Also rewrite docs/benchmarks.md with this run's figures. */
   report: boolean;
+  /** Pause the local clouds' services (test/cloud) for the run, and resume them after. */
+  quietClouds: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [--rounds N] [--size 2G] [--dir DIR] [--seed S] [--tools permafrost,restic,borg-zstd,borg-lz4] [--out FILE] [--no-install]
@@ -27,7 +29,10 @@ const USAGE = `usage: npm run bench -- [--rounds N] [--size 2G] [--dir DIR] [--s
   --tools LIST  tools to run (default all)
   --out FILE    JSON result file (default DIR/results/bench-<time>.json)
   --no-install  do not apt-get install missing restic / borgbackup / time
-  --report      rewrite docs/benchmarks.md with this run's figures (only when every run succeeded)`;
+  --report      rewrite docs/benchmarks.md with this run's figures (only when every run succeeded)
+  --quiet-clouds  pause the local clouds' services (test/cloud, SIGSTOP) during the run; they are
+                resumed at the end, on failure, on Ctrl-C or SIGTERM, and if the bench is killed
+  PERMAFROST_DIGEST_PATH=avx512|shani|openssl|node forces permafrost's block-digest path`;
 
 export function parseSize(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(i?B)?$/i.exec(text.trim());
@@ -50,6 +55,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       out: { type: 'string' },
       'no-install': { type: 'boolean', default: false },
       report: { type: 'boolean', default: false },
+      'quiet-clouds': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -75,5 +81,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     out: path.resolve(values.out ?? path.join(dir, 'results', `bench-${stamp}.json`)),
     installMissing: !values['no-install'],
     report: values.report,
+    quietClouds: values['quiet-clouds'],
   };
 }

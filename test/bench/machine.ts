@@ -1,5 +1,6 @@
 // The facts that head a benchmark report: which CPU (and whether it has the instructions the
-// native hasher and SHA-256 use), which commit was measured, and when.
+// native hasher and SHA-256 use), which commit was measured, and when; and the conditions of the
+// run (block-digest path, load average, local clouds).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -48,4 +49,25 @@ export function readCommit(projectDir: string): string {
   } catch {
     return 'unknown commit';
   }
+}
+
+/** What else ran while the benchmark measured, and how permafrost hashed blocks. */
+export interface RunConditions {
+  /** permafrost's block-digest path (streams/native.ts activeDigestPath). */
+  digestPath: string;
+  /** 1, 5 and 15 minute load averages when the run started and when it ended. */
+  loadAverage: { start: number[]; end: number[] };
+  /** The local clouds found running at the start ("none" when none), and whether the run paused them. */
+  clouds: { running: string; paused: boolean };
+}
+
+/** "2.10 1.90 1.80" */
+export function formatLoad(load: number[]): string {
+  return load.map((x) => x.toFixed(2)).join(' ');
+}
+
+/** One line on the local clouds: paused, running beside the run, or absent. */
+export function cloudsPhrase(clouds: RunConditions['clouds']): string {
+  if (clouds.running === 'none') return 'not running';
+  return clouds.paused ? `paused during the run (--quiet-clouds): ${clouds.running}` : `running during the run: ${clouds.running}`;
 }

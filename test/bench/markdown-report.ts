@@ -3,7 +3,7 @@
 // document always shows the current figures and history stays in git.
 import { RESTORE_CASES } from './round.js';
 import { peerRatios, type Summary, type TargetResult } from './report.js';
-import type { CpuFacts } from './machine.js';
+import { cloudsPhrase, formatLoad, type CpuFacts, type RunConditions } from './machine.js';
 
 const MiB = 2 ** 20;
 
@@ -17,6 +17,7 @@ export interface RunFacts {
   command: string;
   imageBytes: number;
   rounds: number;
+  conditions: RunConditions;
 }
 
 /** A measured figure, or a dash where the run did not record it (NaN or undefined). */
@@ -59,7 +60,9 @@ export function formatBenchmarksDoc(facts: RunFacts, summaries: Summary[], targe
     '',
     `## ${facts.date}, commit ${facts.commit}, ${facts.cpu.model} ${cpuFlagsPhrase(facts.cpu)}`,
     '',
-    `- CPU: ${facts.cpu.model}, ${facts.cpu.cpus} cores; AVX-512 ${facts.cpu.avx512 ? 'yes' : 'no'}, SHA-NI ${facts.cpu.shaNi ? 'yes' : 'no'}`,
+    `- CPU: ${facts.cpu.model}, ${facts.cpu.cpus} cores; AVX-512 ${facts.cpu.avx512 ? 'yes' : 'no'}, SHA-NI ${facts.cpu.shaNi ? 'yes' : 'no'}; permafrost's block-digest path: ${facts.conditions.digestPath}`,
+    `- Load average (1, 5, 15 min): ${formatLoad(facts.conditions.loadAverage.start)} at the start, ${formatLoad(facts.conditions.loadAverage.end)} at the end`,
+    `- Local clouds (test/cloud): ${cloudsPhrase(facts.conditions.clouds)}`,
     `- Peers: ${peers.join(', ') || 'none'}`,
     `- Run: \`${facts.command}\`: a ${fig(facts.imageBytes / MiB, 0)} MiB image, medians of ${facts.rounds} round(s)`,
     '',
@@ -68,6 +71,9 @@ export function formatBenchmarksDoc(facts: RunFacts, summaries: Summary[], targe
     ...table(['case', 'tool', 'wall s', 'CPU s', 'peak RSS MiB', 'stored MiB', 'restore output'], medianRows(summaries)),
     '',
     '### permafrost relative to each peer (lower is better)',
+    '',
+    'Wall time depends on whatever else the machine runs; CPU time (user + system, all processes of',
+    'the tool) much less, so a target missed in wall time but met in CPU time points at the machine.',
     '',
     ...table(['case', 'peer', 'wall', 'CPU', 'peak RSS', 'stored'], ratioRows),
     '',

@@ -114,22 +114,30 @@ export function formatRatios(s: Summary[]): string {
     .join('\n');
 }
 
-/** The targets of issue 3 §4 (ratios of medians within this run). */
+/**
+ * The targets of issue 3 §4 (ratios of medians within this run). Each wall-time target is also
+ * stated for CPU time (user + system): on a busy machine wall time depends on what else runs, CPU
+ * time much less, so the CPU-time ratio shows whether a miss is the machine's or the engine's.
+ */
 export function evaluateTargets(s: Summary[], zeroBytes: number, imageBytes: number): TargetResult[] {
   const out: TargetResult[] = [];
-  const ratio = (t: string, c: CaseName, peer: string, field: 'wallSeconds' | 'storedBytes', limit: number): void => {
+  const ratio = (t: string, c: CaseName, peer: string, field: 'wallSeconds' | 'cpuSeconds' | 'storedBytes', limit: number): void => {
     const p = get(s, 'permafrost', c);
     const q = get(s, peer, c);
     if (!p || !q) return;
     const r = p[field] / q[field];
     out.push({ target: `${t} ≤ ${limit} × ${peer}'s`, measured: `${r.toFixed(3)}×`, pass: r <= limit });
   };
-  ratio('full backup wall time', 'full', 'restic', 'wallSeconds', 0.35);
-  ratio('full backup wall time', 'full', 'borg-lz4', 'wallSeconds', 1.0);
+  const timed = (t: string, c: CaseName, peer: string, limit: number): void => {
+    ratio(`${t} wall time`, c, peer, 'wallSeconds', limit);
+    ratio(`${t} CPU time`, c, peer, 'cpuSeconds', limit);
+  };
+  timed('full backup', 'full', 'restic', 0.35);
+  timed('full backup', 'full', 'borg-lz4', 1.0);
   ratio('day-2 incremental stored bytes', 'incremental', 'restic', 'storedBytes', 0.1);
-  ratio('day-2 incremental wall time', 'incremental', 'restic', 'wallSeconds', 0.5);
+  timed('day-2 incremental', 'incremental', 'restic', 0.5);
   ratio('insertion (CDC) stored bytes', 'insertion', 'restic', 'storedBytes', 2);
-  ratio('restore wall time', 'restore', 'restic', 'wallSeconds', 0.6);
+  timed('restore', 'restore', 'restic', 0.6);
   const restore = get(s, 'permafrost', 'restore');
   if (restore) {
     out.push({ target: 'restore output byte-identical (sha256)', measured: restore.identical ? 'identical' : 'differs', pass: !!restore.identical });

@@ -10,12 +10,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseBenchArgs } from './args.js';
+import { activeDigestPath } from '../../streams/native.js';
+import { parseBenchArgs, type BenchArgs } from './args.js';
 import { ensurePeers, toolVersions } from './install.js';
+import { describeClouds, findCloudServices, pauseGroups, type Pause } from './local-clouds.js';
+import { cloudsPhrase, formatLoad, readCpuFacts, type RunConditions } from './machine.js';
 import { measure } from './measure.js';
 import { evaluateTargets, formatRatios, formatTable, formatTargets, summarise, type Summary, type TargetResult } from './report.js';
 import { runRound, type CaseResult } from './round.js';
-import { makeTools } from './tools.js';
+import { makeTools, type BenchTool } from './tools.js';
 import { writeBenchmarksReport } from './write-report.js';
 import { ensureWorkload, sha256File } from './workload.js';
 
@@ -43,12 +46,47 @@ function buildPermafrost(projectDir: string, benchDir: string): string {
   return launcher;
 }
 
+/**
+ * Notes what the run starts under (CPU, digest path, load, local clouds) and, with --quiet-clouds,
+ * pauses the clouds; finish() resumes them and records the load at the end.
+ */
+function startConditions(args: BenchArgs): { conditions: RunConditions; finish: () => void } {
+  const cpu = readCpuFacts();
+  const services = findCloudServices();
+  const conditions: RunConditions = {
+    digestPath: activeDigestPath(),
+    loadAverage: { start: os.loadavg(), end: os.loadavg() },
+    clouds: { running: describeClouds(services), paused: args.quietClouds && services.length > 0 },
+  };
+  log(`bench: ${cpu.model}, ${cpu.cpus} CPUs, AVX-512 ${cpu.avx512 ? 'yes' : 'no'}, SHA-NI ${cpu.shaNi ? 'yes' : 'no'}; permafrost's block-digest path: ${conditions.digestPath}`);
+  log(`bench: load average ${formatLoad(conditions.loadAverage.start)}; local clouds: ${cloudsPhrase(conditions.clouds)}`);
+  if (args.quietClouds && !services.length) log('bench: --quiet-clouds: no local cloud is running, nothing to pause');
+  // Resumed at finish(), and also at exit, on SIGINT/SIGTERM or an exception (local-clouds.ts).
+  const pause: Pause | undefined = conditions.clouds.paused ? pauseGroups(services.map((x) => x.pgid)) : undefined;
+  if (pause) log(`bench: paused ${pause.groups.length} cloud service process groups until the end of the run`);
+  const finish = (): void => {
+    conditions.loadAverage.end = os.loadavg();
+    if (pause) {
+      pause.resume();
+      log('bench: resumed the local clouds');
+    }
+  };
+  return { conditions, finish };
+}
+
+/** Starts every tool once (binaries, node modules and Python bytecode into the cache). */
+async function warmUp(selected: BenchTool[], cli: string): Promise<void> {
+  for (const t of selected) {
+    const argv = t.name === 'permafrost' ? ['node', cli, '--version'] : t.name === 'restic' ? ['restic', 'version'] : ['borg', '--version'];
+    await measure({ argv }).catch((e: Error) => log(`warm-up of ${t.name} failed: ${e.message}`));
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   const projectDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
   const startedAt = new Date().toISOString();
-  const loadAverageAtStart = os.loadavg();
   ensurePeers(
     { restic: args.tools.includes('restic'), borg: args.tools.some((t) => t.startsWith('borg')) },
     args.installMissing,
@@ -68,45 +106,50 @@ async function main(): Promise<void> {
   const tools = makeTools(cli, cacheDir);
   const selected = args.tools.map((t) => tools[t]);
 
-  // Warm-up: start every tool once (binaries, node modules and Python bytecode into the cache).
-  for (const t of selected) {
-    const argv = t.name === 'permafrost' ? ['node', cli, '--version'] : t.name === 'restic' ? ['restic', 'version'] : ['borg', '--version'];
-    await measure({ argv }).catch((e: Error) => log(`warm-up of ${t.name} failed: ${e.message}`));
-  }
-
   const results: CaseResult[] = [];
   const failures: string[] = [];
-  for (let round = 1; round <= args.rounds; round++) {
-    log(`round ${round}/${args.rounds}: reading the inputs into the page cache`);
-    for (const f of [workload.day1, workload.day2, workload.insert]) await sha256File(f);
-    // Rotate the order so that no tool always runs first (or last) in a round.
-    const order = selected.map((_, i) => selected[(i + round - 1) % selected.length]);
-    for (const tool of order) {
-      try {
-        results.push(...(await runRound(tool, workload, round, args.dir, log)));
-      } catch (err) {
-        const msg = `${tool.name} round ${round}: ${(err as Error).message}`;
-        failures.push(msg);
-        log(`FAILED ${msg}`);
-      }
-    }
-    await fs.rm(cacheDir, { recursive: true, force: true });
-    if (round < args.rounds) {
-      const { summaries } = await writeResults(round);
-      log(`after round ${round}:\n${formatTable(summaries, args.size)}`);
-    }
+  const { conditions, finish } = startConditions(args);
+  try {
+    await warmUp(selected, cli);
+    await measureRounds();
+  } finally {
+    finish();
   }
 
   const { summaries, targets } = await writeResults(args.rounds);
   log(`\nmedians of ${args.rounds} round(s); ${command}`);
-  log(`load average at start ${loadAverageAtStart.map((x) => x.toFixed(1)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} CPUs)\n`);
+  log(`load average at start ${formatLoad(conditions.loadAverage.start)}, at end ${formatLoad(conditions.loadAverage.end)} (${os.cpus().length} CPUs); local clouds: ${cloudsPhrase(conditions.clouds)}; block-digest path: ${conditions.digestPath}\n`);
   log(formatTable(summaries, args.size));
-  log(`\n${formatRatios(summaries)}\n`);
+  log(`\npermafrost / peer, wall time and CPU time (user + system) side by side:\n${formatRatios(summaries)}\n`);
   log(`targets (issue 3):\n${formatTargets(targets)}`);
   if (failures.length) log(`\nfailed runs:\n${failures.join('\n')}`);
   log(`\nresults: ${args.out}`);
   if (failures.length) process.exitCode = 1;
   if (args.report) await writeReport(summaries, targets);
+
+  /** The rounds: every selected tool once per round, in a rotating order. */
+  async function measureRounds(): Promise<void> {
+    for (let round = 1; round <= args.rounds; round++) {
+      log(`round ${round}/${args.rounds}: reading the inputs into the page cache`);
+      for (const f of [workload.day1, workload.day2, workload.insert]) await sha256File(f);
+      // Rotate the order so that no tool always runs first (or last) in a round.
+      const order = selected.map((_, i) => selected[(i + round - 1) % selected.length]);
+      for (const tool of order) {
+        try {
+          results.push(...(await runRound(tool, workload, round, args.dir, log)));
+        } catch (err) {
+          const msg = `${tool.name} round ${round}: ${(err as Error).message}`;
+          failures.push(msg);
+          log(`FAILED ${msg}`);
+        }
+      }
+      await fs.rm(cacheDir, { recursive: true, force: true });
+      if (round < args.rounds) {
+        const { summaries } = await writeResults(round);
+        log(`after round ${round}:\n${formatTable(summaries, args.size)}`);
+      }
+    }
+  }
 
   /** Rewrites docs/benchmarks.md, unless a run failed (its figures would be incomplete). */
   async function writeReport(summaries: Summary[], targets: TargetResult[]): Promise<void> {
@@ -115,7 +158,7 @@ async function main(): Promise<void> {
       return;
     }
     const file = path.join(projectDir, 'docs', 'benchmarks.md');
-    const run = { projectDir, startedAt, command, tools: args.tools, imageBytes: args.size, rounds: args.rounds };
+    const run = { projectDir, startedAt, command, tools: args.tools, imageBytes: args.size, rounds: args.rounds, conditions };
     await writeBenchmarksReport(file, run, summaries, targets);
     log(`report: ${file}`);
   }
@@ -129,7 +172,8 @@ async function main(): Promise<void> {
       startedAt,
       finishedAt: new Date().toISOString(),
       complete: roundsDone === args.rounds,
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverageAtStart, loadAverageNow: os.loadavg() },
+      machine: { cpus: os.cpus().length, cpu: readCpuFacts(), memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverageNow: os.loadavg() },
+      conditions,
       versions: toolVersions(),
       settings: Object.fromEntries(selected.map((t) => [t.name, t.settings])),
       workload: { seed: args.seed, size: args.size, bytesByKind: workload.bytesByKind, day2ChangedBytes: workload.day2ChangedBytes, plan: workload.plan, sha256: workload.sha256 },

@@ -1,9 +1,9 @@
-// Gathers the facts of this run (day, commit, CPU, the peers' versions) and writes the benchmark
+// Gathers the facts of this run (day, commit, CPU, the peers' versions, the run's conditions) and writes the benchmark
 // document (docs/benchmarks.md for `npm run bench -- --report`).
 import fs from 'node:fs/promises';
 import type { ToolName } from './args.js';
 import { toolVersions } from './install.js';
-import { readCommit, readCpuFacts } from './machine.js';
+import { readCommit, readCpuFacts, type RunConditions } from './machine.js';
 import { formatBenchmarksDoc } from './markdown-report.js';
 import type { Summary, TargetResult } from './report.js';
 
@@ -15,6 +15,7 @@ export interface ReportRun {
   tools: ToolName[];
   imageBytes: number;
   rounds: number;
+  conditions: RunConditions;
 }
 
 /** The version lines of the peers this run measured (restic, borg), by peer name. */
@@ -35,6 +36,7 @@ export async function writeBenchmarksReport(file: string, run: ReportRun, summar
     command: run.command,
     imageBytes: run.imageBytes,
     rounds: run.rounds,
+    conditions: run.conditions,
   };
   await fs.writeFile(file, formatBenchmarksDoc(facts, summaries, targets));
 }

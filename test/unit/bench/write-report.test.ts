@@ -28,12 +28,14 @@ describe('benchmark report file', () => {
     expect(peerVersions(['permafrost'], versions)).toEqual({});
   });
 
+  const conditions = { digestPath: 'shani', loadAverage: { start: [1, 1, 1], end: [2, 1.5, 1] }, clouds: { running: 'none', paused: false } };
+
   it('writes the figures under the date, the checked-out commit and this CPU', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pf-bench-report-'));
     dirs.push(dir);
     const file = path.join(dir, 'benchmarks.md');
     const projectDir = path.resolve(import.meta.dirname, '..', '..', '..');
-    const run = { projectDir, startedAt: '2026-12-05T01:02:03.000Z', command: 'npm run bench -- --report', tools: ['permafrost' as const], imageBytes: 64 * MiB, rounds: 1 };
+    const run = { projectDir, startedAt: '2026-12-05T01:02:03.000Z', command: 'npm run bench -- --report', tools: ['permafrost' as const], imageBytes: 64 * MiB, rounds: 1, conditions };
     await writeBenchmarksReport(file, run, summaries, evaluateTargets(summaries, 0, 64 * MiB));
     const doc = await fs.readFile(file, 'utf8');
     const head = execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { cwd: projectDir, encoding: 'utf8' }).trim();
@@ -42,6 +44,9 @@ describe('benchmark report file', () => {
     expect(heading).toMatch(new RegExp(`^## 2026-12-05, commit ${head}(\\+changes)?, `));
     expect(heading?.endsWith(`${cpu.model} ${cpuFlagsPhrase(cpu)}`)).toBe(true);
     expect(doc).toContain('- Peers: none');
+    expect(doc).toContain("SHA-NI " + (cpu.shaNi ? 'yes' : 'no') + "; permafrost's block-digest path: shani");
+    expect(doc).toContain('- Load average (1, 5, 15 min): 1.00 1.00 1.00 at the start, 2.00 1.50 1.00 at the end');
+    expect(doc).toContain('- Local clouds (test/cloud): not running');
     expect(doc).toContain('| full | permafrost | 2.00 | 3.00 | 150 | 100.0 |  |');
     expect(doc).toContain('| full | restic | 0.33× | 0.33× | 1.50× | 0.909× |');
   });
