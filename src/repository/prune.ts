@@ -38,7 +38,7 @@ export interface PruneReport {
 }
 
 /** Typical size of a pack trailer (a sealed list of a few dozen blobs): for the dry run's estimate. */
-const TRAILER_ESTIMATE_BYTES = 4096;
+const TRAILER_ESTIMATE_BYTES = 1024;
 
 function refuseOnHiddenReferences(repo: PermafrostRepository, index: BlobIndex): void {
   const hidden = [

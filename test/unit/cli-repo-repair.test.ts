@@ -182,7 +182,7 @@ describe('CLI: repo check and repo repair on a damaged repository', () => {
     const [original] = filesUnder(repo2, 'keys').filter((k) => path.basename(k) === path.basename(slot));
     writeFileSync(original, '{ "version": 2, "kind": "passph');
     // The damaged slot held the first password: it opens nothing now (exit 8, "damaged").
-    expect((await check(repo2)).out).toMatch(/key slots .* are damaged/);
+    expect((await check(repo2)).out).toMatch(/key slot\(s\) are damaged/);
     const c = await cli(['repo', 'check', '--repo', repo2], { PERMAFROST_PASSWORD: 'second-pw' });
     expect(c.code).toBe(ExitCode.corrupted);
     expect(c.stdout.toString()).toContain(`key slot keys/${path.basename(slot)} is damaged (not valid JSON)`);
