@@ -27,7 +27,7 @@ export function requireVersion(what: string, version: unknown, location: string)
   if (typeof version === 'number' && version > FORMAT_VERSION) {
     throw new PermafrostError(
       `${what} in ${location} uses repository format version ${version}, but this permafrost only understands ` +
-        `version ${FORMAT_VERSION}: upgrade permafrost to use this repository (nothing was changed)`,
+        `versions ${OLDEST_READ_VERSION}…${FORMAT_VERSION}: upgrade permafrost to use this repository (nothing was changed)`,
       ExitCode.repository,
     );
   }
