@@ -198,11 +198,35 @@ describe('CLI: repo check and repo repair on a damaged repository', () => {
     expect(clean.code).toBe(0);
   }, 180_000);
 
-  it('a damaged config is named with exit 8, nothing else is touched', async () => {
+  it('a damaged config is named with exit 8; repair config writes a new one with the stored chunk size', async () => {
     const repo = fresh(f);
+    const original = JSON.parse(readFileSync(path.join(repo, 'config'), 'utf8'));
     editText(path.join(repo, 'config'), '"format"', '"form');
     const c = await check(repo);
     expect(c.code).toBe(ExitCode.repository);
     expect(c.out).toMatch(/config of .* is not valid JSON/);
-  }, 60_000);
+    const wrong = await cli(['repo', 'repair', 'config', '--repo', repo], { PERMAFROST_PASSWORD: 'not-it' });
+    expect(wrong.code).toBe(ExitCode.repository);
+    expect(await repair(repo, 'config')).toContain('wrote a new config');
+    expect(JSON.parse(readFileSync(path.join(repo, 'config'), 'utf8')).fixedChunkSize).toBe(original.fixedChunkSize);
+    expect(existsSync(path.join(repo, 'lost', 'config'))).toBe(true);
+    await expectCheckClean(repo);
+    await expectRestores(repo, first.snapshot, first.path);
+    // New backups deduplicate against the old data: the same file stores nothing new.
+    const again = json(await cli(['backup-file', first.path, '--repo', repo, '--json'], ENV));
+    expect(again.snapshot.stats.chunksNew).toBe(0);
+  }, 120_000);
+
+  it("a damaged pack trailer: check --read-data names it; repair packs rewrites the pack", async () => {
+    const repo = fresh(f);
+    const blob = await dataBlobOf(repo, first.snapshot);
+    flipByte(blob.packFile, statSync(blob.packFile).size - 30);
+    expect((await check(repo)).code).toBe(0); // the index file is intact: nothing a restore needs is missing
+    const c = await check(repo, '--read-data');
+    expect(c.code).toBe(ExitCode.corrupted);
+    expect(c.out).toContain(`the trailer of pack ${blob.pack.slice(0, 16)}… is damaged`);
+    expect(await repair(repo, 'packs')).toMatch(/kept \d+ blob\(s\), lost 0/);
+    await expectCheckClean(repo);
+    await expectRestores(repo, first.snapshot, first.path);
+  }, 120_000);
 });

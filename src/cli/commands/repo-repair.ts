@@ -1,4 +1,4 @@
-// `permafrost repo repair index|packs|snapshots|keys`: brings a damaged repository back to a
+// `permafrost repo repair config|index|packs|snapshots|keys`: brings a damaged repository back to a
 // state that `repo check --read-data` finds clean (docs/repair.md). Each takes the exclusive lock.
 import type { Command } from 'commander';
 import { repairIndex } from '../../repository/repair/repair-index.js';
@@ -6,7 +6,9 @@ import { repairKeys } from '../../repository/repair/repair-keys.js';
 import { repairPacks } from '../../repository/repair/repair-packs.js';
 import { repairSnapshots } from '../../repository/repair/repair-snapshots.js';
 import type { PermafrostRepository } from '../../repository/repository.js';
-import { addRepoOptions, printJson, withRepo, type RepoCliOptions } from '../repo-access.js';
+import { UsageError } from '../../errors.js';
+import { repairConfig } from '../../repository/repair/repair-config.js';
+import { addRepoOptions, cliPassword, printJson, repoUrl, withRepo, type RepoCliOptions } from '../repo-access.js';
 
 const short = (id: string): string => `${id.slice(0, 16)}…`;
 
@@ -62,6 +64,16 @@ const repairs: Repair<any>[] = [
 
 export function registerRepair(repo: Command): void {
   const repair = repo.command('repair').description('repair a damaged repository (see `repo check`; docs/repair.md)');
+  // The config is read before any key: its repair cannot open the repository the usual way.
+  addRepoOptions(repair.command('config').description('write a new config when it is damaged or missing (the password proves the repository)').option('--json', 'print the result as JSON')).action(
+    async (opts: RepoCliOptions) => {
+      const password = await cliPassword(opts);
+      if (password === undefined) throw new UsageError('repo repair config needs the repository password: set PERMAFROST_PASSWORD or use --password-file FILE');
+      const report = await repairConfig(repoUrl(opts), password);
+      if (opts.json) printJson(report);
+      else process.stdout.write(report.rewritten ? `wrote a new config (fixed chunk size ${report.config.fixedChunkSize} bytes); the damaged one is in lost/config\n` : 'the config is intact: nothing was written\n');
+    },
+  );
   for (const r of repairs) {
     addRepoOptions(repair.command(r.name).description(r.description).option('--json', 'print the report as JSON')).action(async (opts: RepoCliOptions) => {
       await withRepo(opts, async (opened) => {
