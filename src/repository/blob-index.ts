@@ -116,6 +116,16 @@ export class BlobIndex {
     for (const [id, b] of this.blobs) if (b.pack === packId) this.blobs.delete(id);
   }
 
+  /** The first ID of a chunk's delta chain (the chunk, its base, …) that the index lacks, or undefined. */
+  missingInChain(id: string): string | undefined {
+    for (let cur: string | undefined = id, depth = 0; cur && depth < 64; depth++) {
+      const entry = this.blobs.get(cur);
+      if (!entry) return cur;
+      cur = entry.type === 'delta' ? entry.base : undefined;
+    }
+    return undefined;
+  }
+
   has(id: string): boolean {
     return this.blobs.has(id) || this.pending.has(id);
   }

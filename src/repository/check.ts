@@ -7,7 +7,7 @@ import { blockDigests, fixedChunkId, plainChunkId } from '../../streams/keyed-ha
 import { PermafrostError } from '../errors.js';
 import type { Located } from './blob-index.js';
 import { DATA_PREFIX } from './format.js';
-import type { PermafrostRepository } from './repository.js';
+import type { LoadedSnapshot, PermafrostRepository } from './repository.js';
 import { checkDataKeys, checkIndexFiles, checkKeyFiles, checkSnapshotFiles, checkTrailers } from './check-files.js';
 
 export interface CheckProblem {
@@ -47,6 +47,23 @@ export interface CheckOptions {
   /** Percentage of packs whose every blob is decrypted and verified (0 = structure only). */
   readDataPercent?: number;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** MAC → name of a snapshot's streams and documents (empty on a write-only host or when unreadable). */
+function streamNames(repo: PermafrostRepository, s: LoadedSnapshot, report: CheckReport): Map<string, string> {
+  const names = new Map<string, string>();
+  if (!repo.canRead) return names;
+  try {
+    const priv = repo.privatePart(s);
+    for (const x of priv.streams) names.set(x.mac, x.name);
+    for (const d of priv.documents) names.set(d.mac, `document ${d.name}`);
+  } catch (err) {
+    // A damaged data key is reported once, by checkDataKeys.
+    if (!report.problems.some((p) => p.kind === 'damaged-key' && p.affects.some((a) => a.snapshot === s.file.id))) {
+      report.problems.push({ kind: 'snapshot-unreadable', message: (err as Error).message, affects: [{ snapshot: s.file.id, stream: '*' }] });
+    }
+  }
+  return names;
 }
 
 export async function checkRepository(repo: PermafrostRepository, opts: CheckOptions = {}): Promise<CheckReport> {
@@ -130,19 +147,7 @@ export async function checkRepository(repo: PermafrostRepository, opts: CheckOpt
     return undefined;
   };
   for (const s of snapshots) {
-    const names = new Map<string, string>();
-    if (repo.canRead) {
-      try {
-        const priv = repo.privatePart(s);
-        for (const x of priv.streams) names.set(x.mac, x.name);
-        for (const d of priv.documents) names.set(d.mac, `document ${d.name}`);
-      } catch (err) {
-        // A damaged data key is reported once, by checkDataKeys.
-        if (!report.problems.some((p) => p.kind === 'damaged-key' && p.affects.some((a) => a.snapshot === s.file.id))) {
-          report.problems.push({ kind: 'snapshot-unreadable', message: (err as Error).message, affects: [{ snapshot: s.file.id, stream: '*' }] });
-        }
-      }
-    }
+    const names = streamNames(repo, s, report);
     for (const stream of s.pub.streams) {
       const streamName = names.get(stream.mac) ?? `stream ${stream.mac.slice(0, 8)}`;
       const affects = { snapshot: s.file.id, stream: streamName };
@@ -165,16 +170,7 @@ export async function checkRepository(repo: PermafrostRepository, opts: CheckOpt
         for (const e of entries) {
           if (!e.id) continue;
           const id = e.id.toString('hex');
-          let cur: string | undefined = id;
-          let missingId: string | undefined;
-          for (let depth = 0; cur && depth < 64; depth++) {
-            const entry = index.get(cur);
-            if (!entry) {
-              missingId = cur;
-              break;
-            }
-            cur = entry.type === 'delta' ? entry.base : undefined;
-          }
+          const missingId = index.missingInChain(id);
           if (missingId) {
             report.problems.push({ kind: 'missing-chunk', chunk: missingId, message: `chunk ${missingId.slice(0, 16)}… used by ${streamName} in snapshot ${s.file.id.slice(0, 8)} is missing`, affects: [affects] });
             continue;

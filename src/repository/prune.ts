@@ -53,6 +53,35 @@ function refuseOnHiddenReferences(repo: PermafrostRepository, index: BlobIndex):
   );
 }
 
+/**
+ * Packs without index file: debris of an interrupted run — unless a snapshot uses one of their
+ * blobs (the index file was lost): then the trailer gives the index back and the pack is kept.
+ * Returns the keys to delete.
+ */
+async function sweepUnindexedPacks(
+  repo: PermafrostRepository,
+  index: BlobIndex,
+  packSizes: Map<string, number>,
+  indexed: Set<string>,
+  used: Set<string>,
+  report: PruneReport,
+  dryRun: boolean,
+): Promise<string[]> {
+  const remove: string[] = [];
+  for (const [packId, size] of packSizes) {
+    if (indexed.has(packId)) continue;
+    const trailer = await readTrailer(repo.backend, index.key, packId, size);
+    if (trailer.kind === 'ok' && trailer.file.blobs.some((b) => used.has(b.id))) {
+      report.packsReindexed++;
+      if (!dryRun) await writePackIndex(repo.backend, index.key, trailer.file);
+      continue;
+    }
+    report.orphanPacksDeleted++;
+    remove.push(packKey(packId));
+  }
+  return remove;
+}
+
 export async function prune(repo: PermafrostRepository, opts: PruneOptions = {}): Promise<PruneReport> {
   const threshold = opts.repackThreshold ?? 0.1;
   const backend = repo.backend;
@@ -146,20 +175,7 @@ export async function prune(repo: PermafrostRepository, opts: PruneOptions = {})
         }
       }
     }
-    const indexed = new Set(indexFiles);
-    for (const packId of packSizes.keys()) {
-      if (indexed.has(packId)) continue;
-      // A pack without index file: debris of an interrupted run, unless a snapshot uses one of its
-      // blobs (its index file was lost): then its trailer gives the index back and it is kept.
-      const trailer = await readTrailer(backend, index.key, packId, packSizes.get(packId)!);
-      if (trailer.kind === 'ok' && trailer.file.blobs.some((b) => used.has(b.id))) {
-        report.packsReindexed++;
-        if (!opts.dryRun) await writePackIndex(backend, index.key, trailer.file);
-        continue;
-      }
-      report.orphanPacksDeleted++;
-      toDelete.push(packKey(packId));
-    }
+    toDelete.push(...(await sweepUnindexedPacks(repo, index, packSizes, new Set(indexFiles), used, report, opts.dryRun ?? false)));
     if (!opts.dryRun) {
       await packer.flush();
       report.packsWritten = packer.packsWritten;

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, rmSync, truncateSync, statSync, writeFileSync
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
+import { openRepository } from '../../src/repository/index.js';
 import { cli, json, requireBuilt } from './cli-repo-helpers.js';
 import { tempDir } from './repository-helpers.js';
 import { buildFixture, dataBlobOf, editText, ENV, expectCheckClean, expectRestores, filesUnder, flipByte, fresh, type Fixture } from './repo-damage-helpers.js';
@@ -215,6 +216,24 @@ describe('CLI: repo check and repo repair on a damaged repository', () => {
     // New backups deduplicate against the old data: the same file stores nothing new.
     const again = json(await cli(['backup-file', first.path, '--repo', repo, '--json'], ENV));
     expect(again.snapshot.stats.chunksNew).toBe(0);
+  }, 120_000);
+
+  it('prune keeps (and re-indexes from its trailer) a pack whose index file was lost while a snapshot uses it', async () => {
+    const repo = fresh(f);
+    const r = await openRepository(repo, { password: ENV.PERMAFROST_PASSWORD });
+    const entries = [...(await r.index()).entries()];
+    await r.close();
+    const dataOnly = [...new Set(entries.map((e) => e.pack))].find((p) => entries.filter((e) => e.pack === p).every((e) => e.type === 'data'))!;
+    expect(dataOnly).toBeDefined();
+    unlinkSync(path.join(repo, 'index', dataOnly));
+    const dry = json(await cli(['prune', '--dry-run', '--json', '--repo', repo], ENV));
+    expect(dry).toMatchObject({ packsReindexed: 1, orphanPacksDeleted: 0 });
+    const real = json(await cli(['prune', '--json', '--repo', repo], ENV));
+    expect(real).toMatchObject({ packsReindexed: 1, orphanPacksDeleted: 0 });
+    expect(existsSync(path.join(repo, 'index', dataOnly))).toBe(true);
+    await expectCheckClean(repo);
+    await expectRestores(repo, first.snapshot, first.path);
+    await expectRestores(repo, second.snapshot, second.path);
   }, 120_000);
 
   it("a damaged pack trailer: check --read-data names it; repair packs rewrites the pack", async () => {

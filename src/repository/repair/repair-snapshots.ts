@@ -33,12 +33,8 @@ async function streamDamage(index: BlobIndex, reader: ChunkReader, stream: Publi
       throw err;
     }
     for (const e of entries) {
-      if (!e.id) continue;
-      for (let cur: string | undefined = e.id.toString('hex'), depth = 0; cur && depth < 64; depth++) {
-        const entry = index.get(cur);
-        if (!entry) return `chunk ${cur.slice(0, 16)}… is missing`;
-        cur = entry.type === 'delta' ? entry.base : undefined;
-      }
+      const missing = e.id ? index.missingInChain(e.id.toString('hex')) : undefined;
+      if (missing) return `chunk ${missing.slice(0, 16)}… is missing`;
     }
   }
   return undefined;
