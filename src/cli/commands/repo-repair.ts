@@ -14,33 +14,44 @@ const short = (id: string): string => `${id.slice(0, 16)}…`;
 
 type Repair<R> = { name: string; description: string; run: (repo: PermafrostRepository) => Promise<R>; print: (r: R) => string[] };
 
-const repairs: Repair<any>[] = [
-  {
+function addRepair<R>(parent: Command, r: Repair<R>): void {
+  addRepoOptions(parent.command(r.name).description(r.description).option('--json', 'print the report as JSON')).action(async (opts: RepoCliOptions) => {
+    await withRepo(opts, async (opened) => {
+      opened.onWarning = () => undefined; // the repair reports what it finds
+      const report = await r.run(opened);
+      if (opts.json) printJson(report);
+      else for (const line of r.print(report)) process.stdout.write(`${line}\n`);
+    });
+  });
+}
+
+function addRepairs(repair: Command): void {
+  addRepair(repair, {
     name: 'index',
     description: 'rebuild missing or damaged pack index files from the packs themselves (their trailers)',
     run: repairIndex,
-    print: (r: Awaited<ReturnType<typeof repairIndex>>) => [
+    print: (r) => [
       `${r.packs} packs: ${r.intact} index files intact, ${r.rebuilt.length} rebuilt from their packs`,
       ...r.orphanIndexes.map((p) => `moved the index of missing pack ${short(p)} to lost/ (its blobs are lost: run \`permafrost repo repair snapshots\`)`),
       ...r.unrecoverable.map((u) => `pack ${short(u.pack)} cannot be indexed: ${u.why} (\`permafrost prune\` removes it)`),
     ],
-  },
-  {
+  });
+  addRepair(repair, {
     name: 'packs',
     description: 'read every pack; copy the readable blobs of damaged or truncated packs into new packs and remove the damaged ones',
     run: (repo) => repairPacks(repo),
-    print: (r: Awaited<ReturnType<typeof repairPacks>>) => [
+    print: (r) => [
       `read ${r.packsRead} packs; salvaged ${r.salvaged.length} damaged pack(s) into ${r.packsWritten} new pack(s)`,
       ...r.salvaged.map((s) => `pack ${short(s.pack)} (${s.why}): kept ${s.kept} blob(s), lost ${s.lost}`),
       ...r.unreadable.map((p) => `pack ${short(p)} has neither an index file nor a trailer: run \`permafrost repo repair index\`; \`permafrost prune\` removes it`),
       ...(r.salvaged.some((s) => s.lost > 0) ? ['blobs were lost: run `permafrost repo repair snapshots`'] : []),
     ],
-  },
-  {
+  });
+  addRepair(repair, {
     name: 'snapshots',
     description: 'remove from each snapshot what can no longer be restored (recorded in it), move unreadable snapshot files to lost/',
     run: repairSnapshots,
-    print: (r: Awaited<ReturnType<typeof repairSnapshots>>) => [
+    print: (r) => [
       `${r.snapshots} snapshots: ${r.rewritten.length} rewritten, ${r.removed.length} moved to lost/snapshots/`,
       ...r.removed.map((x) => `snapshot ${x.snapshot.slice(0, 8)} removed: ${x.why}`),
       ...r.rewritten.flatMap((x) => [
@@ -48,19 +59,19 @@ const repairs: Repair<any>[] = [
         ...x.lost.map((l) => `snapshot ${x.snapshot.slice(0, 8)}: ${l.kind} "${l.name}" removed (${l.reason})`),
       ]),
     ],
-  },
-  {
+  });
+  addRepair(repair, {
     name: 'keys',
     description: 'move damaged key slots to lost/keys/ and rewrite a damaged keys/recipients',
     run: repairKeys,
-    print: (r: Awaited<ReturnType<typeof repairKeys>>) => [
+    print: (r) => [
       ...r.slotsRemoved.map((s) => `moved damaged key slot ${s.key} to lost/ (${s.reason})`),
       ...(r.recipientsRewritten ? ['rewrote keys/recipients with the reader key'] : []),
       ...r.publicKeysToAddAgain.map((id) => `public key slot ${id.slice(0, 8)}: add its key again with \`permafrost repo key add --public-key FILE\` to make it a recipient`),
       ...(r.slotsRemoved.length === 0 && !r.recipientsRewritten ? ['key slots and recipients are intact'] : []),
     ],
-  },
-];
+  });
+}
 
 export function registerRepair(repo: Command): void {
   const repair = repo.command('repair').description('repair a damaged repository (see `repo check`; docs/repair.md)');
@@ -74,14 +85,5 @@ export function registerRepair(repo: Command): void {
       else process.stdout.write(report.rewritten ? `wrote a new config (fixed chunk size ${report.config.fixedChunkSize} bytes); the damaged one is in lost/config\n` : 'the config is intact: nothing was written\n');
     },
   );
-  for (const r of repairs) {
-    addRepoOptions(repair.command(r.name).description(r.description).option('--json', 'print the report as JSON')).action(async (opts: RepoCliOptions) => {
-      await withRepo(opts, async (opened) => {
-        opened.onWarning = () => undefined; // the repair reports what it finds
-        const report = await r.run(opened);
-        if (opts.json) printJson(report);
-        else for (const line of r.print(report)) process.stdout.write(`${line}\n`);
-      });
-    });
-  }
+  addRepairs(repair);
 }
