@@ -1,5 +1,5 @@
 // The restore planner's public surface (pure: no I/O). The executor and the `restore` CLI
-// commands import from here. Format and semantics: docs/restore-plan.md.
+// commands import from here. Format and semantics: docs/restore-plans.md.
 export { buildPlan, isSameCloud, type PlanOptions } from './build-plan.js';
 export type {
   ExistingResource,

@@ -1,4 +1,4 @@
-// The restore plan: its file format (docs/restore-plan.md) as zod schemas, and the TypeScript
+// The restore plan: its file format (docs/restore-plans.md) as zod schemas, and the TypeScript
 // types inferred from them, so the file a person edits and the object the executor runs are
 // checked by one definition. Objects are strict: a misspelt key is an error, not ignored.
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 // What the planner reads: the snapshot (manifest of one project) and facts about the target
 // cloud. Both are plain data so that the planner stays pure; the CLI/executor gathers the facts
-// from the target cloud (see docs/restore-plan.md "Target facts").
+// from the target cloud (see docs/restore-plans.md "Target facts").
 import type { ResourceKind } from '../src/model/kinds.js';
 import type { ResourceRecord, ResourceRef } from '../src/model/resource.js';
 

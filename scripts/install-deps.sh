@@ -11,7 +11,7 @@ if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get > /dev/n
   apt-get install -y -o DPkg::Lock::Timeout=600 gcc g++ make python3 > /dev/null
 fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -e native/build/Release/permafrost_native.node ]; then
-  # `npm install` rather than `npm ci`: with this machine's npm settings (omit-lockfile-registry-resolved)
+  # `npm install` rather than `npm ci`: with npm's omit-lockfile-registry-resolved setting
   # the lock file lists rollup's optional per-platform packages in a form `npm ci` rejects as
   # "out of sync"; `npm install` honours the same lock file and installs the same versions.
   npm install --no-audit --no-fund

@@ -1,9 +1,9 @@
 // Copies between buffers when either side may live in a SharedArrayBuffer (the backup ring, the
 // restore arena). V8 copies into or out of shared memory with relaxed atomic moves (Buffer#copy
 // and TypedArray#set both end there), byte by byte when source and target are not equally
-// aligned: measured 0.43 ms per MiB against 0.10 for memcpy, and about 0.45 CPU-s per GiB of
-// backup in `perf` (ciphertext written 13 bytes into a ring region, sealed blobs copied into the
-// filling pack). Buffer#fill with a buffer exactly as long as the range is one memcpy in Node.
+// aligned, several times slower than memcpy (ciphertext is written 13 bytes into a ring region, and
+// sealed blobs are copied into the filling pack, so this path is hot). Buffer#fill with a buffer
+// exactly as long as the range is one memcpy in Node.
 
 /** Copies all of `src` into `dst` at `dstOff` (the two must not overlap); returns src.length. */
 export function copyBytes(src: Uint8Array, dst: Buffer, dstOff: number): number {

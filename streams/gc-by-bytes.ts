@@ -1,7 +1,7 @@
 // Read-path memory: chunk buffers are large ArrayBuffers that die young while the JavaScript heaps
-// stay tiny, so V8 seldom collects and dead buffers pile up (observed on restore: ~100 MiB per
-// thread). Counting the bytes that passed through and running a young-generation collection (a
-// scavenge, well under a millisecond here) every `every` bytes keeps RSS near the live set.
+// stay tiny, so V8 seldom collects and dead buffers pile up (on restore, tens of MiB per thread).
+// Counting the bytes that passed through and running a young-generation collection (a cheap
+// scavenge) every `every` bytes keeps RSS near the live set.
 import { collectGarbage } from './gc-hint.js';
 
 export class GcByBytes {

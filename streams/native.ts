@@ -1,7 +1,7 @@
 // permafrost's optional native helpers (native/, package permafrost-native, built by node-gyp at
 // npm install):
-// - digestBlocks: SHA-256 of 16 blocks of 4 KiB at once in AVX-512 lanes, ~2-3x node:crypto's
-//   one-call-per-block rate here (keyed-hash.ts);
+// - digestBlocks: SHA-256 of 16 blocks of 4 KiB at once in AVX-512 lanes, much faster than
+//   node:crypto's one call per block (keyed-hash.ts);
 // - dataExtent: lseek(SEEK_DATA/SEEK_HOLE), so a backup skips the holes of a sparse file
 //   (file-holes.ts).
 // Each is undefined when the addon did not build (or, for digestBlocks, the CPU has no AVX-512);

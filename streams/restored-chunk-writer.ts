@@ -1,11 +1,10 @@
 // How a restore's read worker writes the chunks it rebuilt into the output file: asynchronously,
 // from a small set of scratch buffers, with O_DIRECT where the file system takes it.
 //
-// Why not a plain pwrite from the worker: on these VMs a page-cache write costs a new page per
-// 4 KiB that the hypervisor faults in; the 2 GiB day-2 restore spent 0.8-4.8 s of system time in
-// its writes depending on the machine's state, on the worker threads, which are the restore's
-// critical path. A direct write skips the page cache, but a synchronous one blocks the worker until
-// the device has the data (measured in session 8: slower than buffered when pages were cheap). So
+// Why not a plain pwrite from the worker: on a virtual machine a page-cache write can cost a new
+// page per 4 KiB that the hypervisor faults in, and that system time lands on the worker threads,
+// which are the restore's critical path. A direct write skips the page cache, but a synchronous one
+// blocks the worker until the device has the data (slower than buffered when pages are cheap). So
 // the direct writes run on libuv's threads while the worker decrypts the next chunk into another
 // scratch buffer; when the device is behind, a chunk goes through the page cache instead as long as
 // that is cheap, and waits for the device otherwise (see DIRECT_WRITES).
@@ -22,20 +21,17 @@ import { dataRuns } from './data-runs.js';
 
 /**
  * Direct writes in flight per worker. A chunk that finds them all busy goes through the page cache
- * at once while that is cheap, else it waits for one of them. The device takes ~560 MB/s of these
- * writes here, less than two workers rebuild; what a page-cache write costs depends on the host's
- * state (a new page per 4 KiB, which the hypervisor faults in, and reclaim when the page cache has
- * filled the memory). 2 GiB day-2 restore, alternating runs: buffered only 2.0 s when pages were
- * cheap, 2.8-3.6 s when not; direct only (2 in flight) 2.2-2.6 s; always taking the page cache for
- * a busy device 2.07-2.17 s with 3 in flight (2.08-2.7 with 2, 2.28-2.36 with 1) on a machine with
- * free memory, but 2.25-2.88 s (system time up to 1.9 s) with the page cache full, and 3.3-3.7 s in
- * the benchmark; with the cost check below 2.15-2.24 s in both states.
+ * at once while that is cheap, else it waits for one of them. A device may take these writes more
+ * slowly than two workers rebuild chunks, and what a page-cache write costs depends on the host's
+ * state (a new page per 4 KiB, which a hypervisor may fault in, and reclaim when the page cache has
+ * filled the memory): neither writing only direct nor always overflowing to the page cache is fast
+ * in every state, the cost check below is. Three in flight keep the device busy.
  */
 const DIRECT_WRITES = 3;
 /**
  * Page-cache writes are taken for a busy device only while they cost at most this (moving average
- * of the measured time; 1.0-1.5 ms per MiB measured here with both workers busy, so in practice
- * a busy device is mostly waited for, and the occasional measurement keeps the average honest).
+ * of the measured time). With both workers busy they usually cost more, so a busy device is mostly
+ * waited for, and the occasional measurement keeps the average honest.
  */
 const BUFFERED_MAX_MS_PER_MIB = 1;
 /** While page-cache writes are too dear, every so many chunks still takes one, to measure again. */
@@ -95,7 +91,7 @@ export class RestoredChunkWriter {
   private directInFlight = 0;
   /** Writes waiting for a direct slot (each is handed the slot of a write that ends). */
   private readonly slotWaiters: (() => void)[] = [];
-  /** What a page-cache write costs here, ms per MiB (moving average; 0 until measured). */
+  /** What a page-cache write costs on this host now, ms per MiB (moving average; 0 until measured). */
   private bufferedMsPerMiB = 0;
   private dearSkips = 0;
   /** Chunks written with O_DIRECT (`waited`: of those, after waiting for a slot) and through the page cache. */

@@ -207,7 +207,7 @@ async function volumeFromBackup(ctx: RestoreContext, step: RestoreStep, record: 
  * driver that keeps volumes as files (NFS and the other remotefs drivers) writes the image into
  * the volume's base file even when a qcow2 overlay left by an online snapshot — every backup of an
  * attached volume takes one — is the active file, so the reimage "succeeds" and the server still
- * reads the old bytes (see docs/readme-parts/restore.md).
+ * reads the old bytes (see docs/restore.md).
  */
 async function reimageVolume(ctx: RestoreContext, record: ResourceRecord, stream: { stream: string; size: number }, targetId: string): Promise<RestoredResource> {
   const what = `volume ${record.name || record.id}`;

@@ -14,9 +14,9 @@ export interface CommandModule {
 
 /**
  * Builds the program. With `only` (the command named on the command line), only that command's
- * module (and --version) is loaded: start-up then costs about 0.3 s and 50 MiB instead of about
- * 1.2 s and 90 MiB with every command's dependencies (the data-path commands are measured by the
- * benchmark). Without it, or when no module has that name, every command is loaded (help, errors).
+ * module (and --version) is loaded, so a command does not pay the start-up time and memory of every
+ * other command's dependencies. Without it, or when no module has that name, every command is
+ * loaded (help, errors).
  */
 export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('permafrost')

@@ -47,7 +47,7 @@ export const MAX_CHAIN = 16;
 let prestarted: OpenPool | undefined;
 
 /**
- * Starts the read workers now, so that their start-up (~0.1 s of CPU each) overlaps with other
+ * Starts the read workers now, so that their start-up (a V8 isolate each) overlaps with other
  * work, e.g. deriving the repository key from the passphrase; the next ChunkReader takes them.
  * Idle workers do not keep the process alive.
  */

@@ -24,7 +24,7 @@ export interface ScryptParams {
   r: number;
   p: number;
 }
-// 32 MiB and ~0.1–0.3 s per unlock: slow for guessing, cheap enough to keep the peak RSS budget.
+// 32 MiB of memory per unlock: slow for guessing, cheap enough to keep the peak RSS budget.
 export const DEFAULT_SCRYPT: ScryptParams = { N: 1 << 15, r: 8, p: 1 };
 
 export interface MasterSecrets {

@@ -46,11 +46,10 @@ class BufferStock {
 const MAX_SYNCING = 3;
 
 /**
- * Packs whose upload may still read their buffer while the next one fills. With one, a full 2 GiB
- * backup waited 1.2-1.3 s in all (summed over the seals waiting) for the previous pack's direct
- * write to finish reading its buffer, the seals held their ring regions meanwhile and the workers
- * ran dry: 2.43-2.57 s against 2.30-2.41 s with two (4 alternating runs each), peak RSS unchanged
- * within its noise (154-171 MiB): a third buffer is touched only while two writes overlap.
+ * Packs whose upload may still read their buffer while the next one fills. With one, the seals
+ * wait for the previous pack's direct write to finish reading its buffer while holding their ring
+ * regions, and the workers run dry; a second buffer costs little memory, as it is touched only
+ * while two writes overlap.
  */
 const DEFAULT_MAX_UPLOADS = 2;
 

@@ -347,8 +347,8 @@ export class PermafrostRepository implements Repository, WriterHost {
 let prestartedPool: WorkerPool | undefined;
 
 /**
- * Starts the backup worker threads now, so that their start-up (a V8 isolate and the modules each,
- * ~0.1 s of CPU) runs on the other core while the main thread derives the repository key from the
+ * Starts the backup worker threads now, so that their start-up (a V8 isolate and the modules each)
+ * runs on another core while the main thread derives the repository key from the
  * passphrase and loads the index; the next repository's pool() takes them. Idle workers do not
  * keep the process alive.
  */

@@ -34,7 +34,7 @@ export interface StreamReadOptions {
   depth?: number;
 }
 
-// Memory and speed knobs (measured on the 2-core bench machine: ~150 MiB peak RSS in all).
+// Memory and speed knobs, sized so that a restore stays within the peak-RSS budget of the benchmark.
 /** Coalesce blobs of one pack into one read when the gap between them is at most this. */
 const MAX_GAP = 256 * 1024;
 /** Largest single range read, in stored bytes and in content bytes. */
@@ -49,11 +49,8 @@ const WINDOWS = 2;
 /**
  * Where restoreStream's chunk verification hashes: in the read workers as they decrypt (default),
  * or on the main thread as each chunk is assembled (`PERMAFROST_RESTORE_VERIFY_IN=main`). Same CPU
- * in total; on the main thread it is a serial stage in front of every write (profile of a 1 GiB
- * restore: main thread ~1.45 CPU-s against ~0.5 per read worker; in the workers ~0.75 on the main
- * thread, ~1 per worker). The workers became the default once pack ranges were read into the
- * shared input arena (chunk-reader.ts): 1 GiB day-2 restore 1.90 s against 2.05 s, peak RSS
- * 146-150 MiB with the 8 MiB output arena (it was 164-178 MiB with per-range buffers).
+ * in total; on the main thread it is a serial stage in front of every write, in the workers it
+ * runs beside the decryption, which keeps the main thread free to write.
  */
 const VERIFY_IN_WORKERS = process.env.PERMAFROST_RESTORE_VERIFY_IN !== 'main';
 /**

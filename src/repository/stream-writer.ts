@@ -58,7 +58,7 @@ export interface WrittenStream {
 
 /**
  * Opens one map segment of a parent stream on the calling thread (a segment is a few MiB at most,
- * about 2 ms to decrypt): a backup then starts no read worker pool just for its parent's maps.
+ * quick to decrypt): a backup then starts no read worker pool just for its parent's maps.
  */
 export async function openMapSegment(backend: Backend, index: BlobIndex, mapKey: Buffer, id: string): Promise<MapEntry[]> {
   const e = index.get(id);
@@ -77,9 +77,8 @@ export async function openMapSegment(backend: Backend, index: BlobIndex, mapKey:
 const DELTA_MAX_CHANGED_FRACTION = 0.5;
 /**
  * Smallest shared ring: room for the chunks queued for hashing plus those being sealed (every MiB
- * here is resident memory). 8 MiB (7 chunks of 1 MiB in flight) kept both workers busy before they
- * sealed a chunk with its read and skipped holes; since, 6 MiB is as fast (full 2 GiB backup, 5
- * alternating runs: median 2.31 s either way) and the median peak RSS 7 MiB lower (155 MiB).
+ * here is resident memory). With chunks sealed with their read and holes skipped, 6 MiB keeps
+ * both workers as busy as a larger ring does, for less memory.
  */
 const RING_MIN_BYTES = 6 * 1024 * 1024;
 /** `off` of a queued chunk that holds no ring region (a hole of a sparse file). */

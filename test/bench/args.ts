@@ -15,6 +15,8 @@ export interface BenchArgs {
   /** Path of the JSON result file. */
   out: string;
   installMissing: boolean;
+  /** Also rewrite docs/benchmarks.md with this run's figures. */
+  report: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [--rounds N] [--size 2G] [--dir DIR] [--seed S] [--tools permafrost,restic,borg-zstd,borg-lz4] [--out FILE] [--no-install]
@@ -24,7 +26,8 @@ const USAGE = `usage: npm run bench -- [--rounds N] [--size 2G] [--dir DIR] [--s
   --seed S      workload seed (default permafrost-bench-v1)
   --tools LIST  tools to run (default all)
   --out FILE    JSON result file (default DIR/results/bench-<time>.json)
-  --no-install  do not apt-get install missing restic / borgbackup / time`;
+  --no-install  do not apt-get install missing restic / borgbackup / time
+  --report      rewrite docs/benchmarks.md with this run's figures (only when every run succeeded)`;
 
 export function parseSize(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(i?B)?$/i.exec(text.trim());
@@ -46,6 +49,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       tools: { type: 'string', default: TOOL_NAMES.join(',') },
       out: { type: 'string' },
       'no-install': { type: 'boolean', default: false },
+      report: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -70,5 +74,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     tools: tools as ToolName[],
     out: path.resolve(values.out ?? path.join(dir, 'results', `bench-${stamp}.json`)),
     installMissing: !values['no-install'],
+    report: values.report,
   };
 }

@@ -47,8 +47,8 @@ function lineBody(r: Prng): string {
 }
 
 /**
- * A pool of distinct line bodies. Building every line from scratch runs at ~15 MB/s in JS; picking
- * pool lines in random order behind fresh timestamps runs at hundreds of MB/s and still never
+ * A pool of distinct line bodies. Building every line from scratch in JS is far too slow for GiBs;
+ * picking pool lines in random order behind fresh timestamps is fast and still never
  * repeats a block (a 4 KiB block holds ~30 lines drawn from 65 536).
  */
 export function buildLinePool(seed: string, count = 65_536): Buffer[] {

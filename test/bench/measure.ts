@@ -35,8 +35,8 @@ const MARK = '@@bench-time@@';
 export async function measure(cmd: Command, timeoutMs = 60 * 60_000): Promise<Measurement & { output: string }> {
   // Dirty pages of the previous command (a repository of ~800 MiB just written by another tool) are
   // written back first, untimed: otherwise the kernel flushes them during this command, on the same
-  // two cores and disk, and its fsyncs wait behind them (seen: the same backup 4.9 s after one tool,
-  // 7.4 s after another).
+  // cores and disk, and its fsyncs wait behind them, so its time would depend on which tool ran
+  // before it.
   spawnSync('sync', { stdio: 'ignore' });
   const timeFile = path.join(os.tmpdir(), `bench-time-${randomBytes(6).toString('hex')}`);
   const argv = ['/usr/bin/time', '-o', timeFile, '-f', `${MARK} %e %U %S %M`, ...cmd.argv];

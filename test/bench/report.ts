@@ -79,19 +79,39 @@ function get(s: Summary[], tool: string, c: CaseName): Summary | undefined {
   return s.find((x) => x.tool === tool && x.case === c);
 }
 
-export function formatRatios(s: Summary[]): string {
-  const lines: string[] = [];
+export interface PeerRatio {
+  peer: string;
+  case: CaseName;
+  wall: number;
+  cpu: number;
+  rss: number;
+  /** Backups only (a restore stores nothing). */
+  stored?: number;
+}
+
+/** permafrost's median divided by each peer's, for every case both took part in. */
+export function peerRatios(s: Summary[]): PeerRatio[] {
+  const out: PeerRatio[] = [];
   for (const peer of ['restic', 'borg-zstd', 'borg-lz4']) {
     for (const c of ['full', 'incremental', 'restore', 'insertion', 'restore-cdc'] as CaseName[]) {
       const p = get(s, 'permafrost', c);
       const q = get(s, peer, c);
       if (!p || !q) continue;
-      const parts = [`wall ${(p.wallSeconds / q.wallSeconds).toFixed(2)}×`, `CPU ${(p.cpuSeconds / q.cpuSeconds).toFixed(2)}×`, `RSS ${(p.peakRssMiB / q.peakRssMiB).toFixed(2)}×`];
-      if (!RESTORE_CASES.includes(c) && q.storedBytes > 0) parts.push(`stored ${(p.storedBytes / q.storedBytes).toFixed(3)}×`);
-      lines.push(`permafrost / ${peer} ${c}: ${parts.join(', ')}`);
+      const stored = !RESTORE_CASES.includes(c) && q.storedBytes > 0 ? p.storedBytes / q.storedBytes : undefined;
+      out.push({ peer, case: c, wall: p.wallSeconds / q.wallSeconds, cpu: p.cpuSeconds / q.cpuSeconds, rss: p.peakRssMiB / q.peakRssMiB, stored });
     }
   }
-  return lines.join('\n');
+  return out;
+}
+
+export function formatRatios(s: Summary[]): string {
+  return peerRatios(s)
+    .map((r) => {
+      const parts = [`wall ${r.wall.toFixed(2)}×`, `CPU ${r.cpu.toFixed(2)}×`, `RSS ${r.rss.toFixed(2)}×`];
+      if (r.stored !== undefined) parts.push(`stored ${r.stored.toFixed(3)}×`);
+      return `permafrost / ${r.peer} ${r.case}: ${parts.join(', ')}`;
+    })
+    .join('\n');
 }
 
 /** The targets of issue 3 §4 (ratios of medians within this run). */

@@ -1,5 +1,5 @@
 // `npm run bench`: permafrost against restic and borg on one deterministic VM-disk workload, in
-// the same run, on the same machine. See docs/readme-parts/backends-and-bench.md.
+// the same run, on the same machine. See docs/testing.md (Benchmark); `--report` writes docs/benchmarks.md.
 //
 // Page cache: dropping it needs root and disturbs everything else on the machine, so instead every
 // input image is read (hashed) right before each round and is warm for every tool alike; the
@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { parseBenchArgs } from './args.js';
 import { ensurePeers, toolVersions } from './install.js';
 import { measure } from './measure.js';
-import { evaluateTargets, formatRatios, formatTable, formatTargets, summarise } from './report.js';
+import { evaluateTargets, formatRatios, formatTable, formatTargets, summarise, type Summary, type TargetResult } from './report.js';
 import { runRound, type CaseResult } from './round.js';
 import { makeTools } from './tools.js';
+import { writeBenchmarksReport } from './write-report.js';
 import { ensureWorkload, sha256File } from './workload.js';
 
 const log = (m: string): void => console.log(m);
@@ -105,6 +106,19 @@ async function main(): Promise<void> {
   if (failures.length) log(`\nfailed runs:\n${failures.join('\n')}`);
   log(`\nresults: ${args.out}`);
   if (failures.length) process.exitCode = 1;
+  if (args.report) await writeReport(summaries, targets);
+
+  /** Rewrites docs/benchmarks.md, unless a run failed (its figures would be incomplete). */
+  async function writeReport(summaries: Summary[], targets: TargetResult[]): Promise<void> {
+    if (failures.length) {
+      log('bench: docs/benchmarks.md left as it was: some runs failed');
+      return;
+    }
+    const file = path.join(projectDir, 'docs', 'benchmarks.md');
+    const run = { projectDir, startedAt, command, tools: args.tools, imageBytes: args.size, rounds: args.rounds };
+    await writeBenchmarksReport(file, run, summaries, targets);
+    log(`report: ${file}`);
+  }
 
   /** Writes the JSON result for the rounds done so far (also after every round: a long run that is stopped keeps its data). */
   async function writeResults(roundsDone: number) {

@@ -142,10 +142,10 @@ async function writeDay2(day1: string, file: string, plan: WorkloadPlan): Promis
 }
 
 /**
- * Reads a file into the page cache right before a tool reads it. Needed because these VMs evict
- * cold page cache on their own (a DAMON "pageout" scheme: seen ~1 GiB of a 2 GiB image gone within
- * a minute, with GiBs of memory free), so an input warmed at the start of a round could be half on
- * disk by the time the third tool reads it.
+ * Reads a file into the page cache right before a tool reads it. Needed because some virtual
+ * machines evict cold page cache on their own (a DAMON "pageout" scheme, even with memory free),
+ * so an input warmed at the start of a round could be half on disk by the time the third tool
+ * reads it.
  */
 export async function warmFile(file: string): Promise<void> {
   for await (const _ of createReadStream(file, { highWaterMark: 4 * MiB })) {

@@ -23,7 +23,7 @@
 // remotefs driver) writes a reimage into the volume's base file, but once an online snapshot was
 // taken and deleted — every backup of an attached volume does that — a standalone qcow2 overlay
 // is the active file the server reads, so the reimage succeeds and changes nothing the server
-// sees. docs/readme-parts/restore.md, "Overwriting in place", has the details.
+// sees. docs/restore.md, "Overwriting in place", has the details.
 //
 // The images carry `os_shutdown_timeout=10`: their guests have no OS (they sit in the BIOS) and
 // never answer an ACPI shutdown, so every stop and rebuild would otherwise wait Nova's 60 s.

@@ -27,10 +27,9 @@ ADM="$CLOUD_PREFIX-admin"; DEMO="$CLOUD_PREFIX-demo"
 SEED="$STATE/seed"; mkdir -p "$SEED"
 [ -s "$SEED/manifest.txt" ] || dc_die "the demo project is not seeded yet: run seed-demo.sh first"
 # One Python process with openstacksdk does every call (one token per cloud, no CLI start-up per
-# call: the openstack CLI costs 2–20 s per invocation on a loaded machine). demo-server-ud is
-# created first and boots while the rest is seeded (identity, networks, port, image and Swift in
-# parallel threads); the script waits for it at the end. Measured on a scratch project on the
-# loaded test machine: 22–77 s (the CLI version: 140–190 s).
+# call: the openstack CLI pays its start-up on every invocation). demo-server-ud is created first
+# and boots while the rest is seeded (identity, networks, port, image and Swift in parallel
+# threads); the script waits for it at the end, so seeding takes a fraction of the CLI's time.
 dc_log "extra: identity, compute, networks, image, swift (one openstacksdk process)"
 "$PY" - "$ADM" "$DEMO" "$SEED" <<'PYEOF' || dc_die "seed-extra failed (see the messages above)"
 import base64, concurrent.futures, gzip, hashlib, json, logging, os, random, sys, threading, time, urllib.parse

@@ -59,7 +59,7 @@ const built = (() => {
 })();
 
 describe('native block hasher', () => {
-  it('is built and used on a CPU with AVX-512 (otherwise node:crypto serves, see README)', () => {
+  it('is built and used on a CPU with AVX-512 (otherwise node:crypto serves, see docs/native-helpers.md)', () => {
     const cpuHasAvx512 = process.arch === 'x64' && /\bavx512f\b/.test(readCpuFlags()) && /\bavx512bw\b/.test(readCpuFlags());
     expect(built).toBe(true);
     expect(nativeDigestBlocks !== undefined).toBe(cpuHasAvx512 && process.env.PERMAFROST_NATIVE !== '0');

@@ -1,5 +1,5 @@
 // `permafrost backup`: exports every resource of a project — metadata and data — into one
-// repository snapshot per project (see src/backup/ and docs/readme-parts/backup.md).
+// repository snapshot per project (see src/backup/ and docs/backup.md).
 import { Option, type Command } from 'commander';
 import { addCloudOptions, sessionFromOptions, type CloudCommandOptions } from '../../openstack/connect.js';
 import { selectServiceModules } from '../../../services/registry.js';

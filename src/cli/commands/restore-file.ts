@@ -166,8 +166,8 @@ export function register(program: Command): void {
     const snap = colon < 0 ? spec : spec.slice(0, colon);
     const name = colon < 0 ? undefined : spec.slice(colon + 1);
     const toStdoutMode = opts.output === '-';
-    // Start the worker threads now: their start-up overlaps with opening the repository (the key
-    // derivation alone takes ~0.1-0.3 s on one core).
+    // Start the worker threads now: their start-up overlaps with opening the repository, whose
+    // key derivation is deliberately slow.
     prestartReadPool();
     await restore(name, snap, opts, toStdoutMode);
   });

@@ -1,6 +1,6 @@
 // `permafrost restore`: plan a restore (review, edit), apply it (resumable, --rollback), verify
-// it later; or all in one (`restore SNAPSHOT … --yes`). See docs/readme-parts/restore.md and
-// docs/restore-plan.md.
+// it later; or all in one (`restore SNAPSHOT … --yes`). See docs/restore.md and
+// docs/restore-plans.md.
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';

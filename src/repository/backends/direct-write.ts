@@ -2,9 +2,8 @@
 // disk, not through the page cache. Why:
 // - a backup of hundreds of GiB should not push the host's working set out of the page cache for
 //   files nobody reads back soon;
-// - on these VMs a page-cache write costs a new page per 4 KiB, which the hypervisor faults in:
-//   768 MiB took 0.6-2.4 s of system time buffered and 0.06-0.1 s with O_DIRECT (dd, 1-8 MiB
-//   blocks), and the page-cache copy was 24 % of a full backup's cycles (perf).
+// - on virtual machines a page-cache write can cost a new page per 4 KiB that the hypervisor faults
+//   in, which makes buffered writes many times dearer in system time than direct ones.
 //
 // The staging buffer's aligned start is found at its first use (streams/aligned-buffer.ts).
 // Offsets and lengths are kept to multiples of 4 KiB; the last partial block of a file is written
@@ -13,7 +12,7 @@ import { constants as fsConstants, writeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { alignedBuffer, DIRECT_ALIGN as ALIGN } from '../../../streams/aligned-buffer.js';
 
-/** Bytes per direct write (measured with dd here: 1-4 MiB blocks all reach ~1.3-1.5 GB/s). */
+/** Bytes per direct write: large enough that the device sees few, big requests. */
 const STAGE_BYTES = 2 * 1024 * 1024;
 /** Files smaller than this are not worth a staging copy. */
 export const DIRECT_MIN_BYTES = 256 * 1024;

@@ -31,8 +31,8 @@ export class LocalBackend implements Backend {
   /** Large files (packs) bypass the page cache (direct-write.ts). */
   private readonly direct = new DirectWriter();
   /**
-   * Folders this process has made sure exist: a mkdir per object (two per pack) was ~50 ms of a
-   * 2 GiB backup's main thread. A folder removed meanwhile (ENOENT) is made again (withFolder).
+   * Folders this process has made sure exist, so that not every object (two per pack) costs the
+   * main thread a mkdir. A folder removed meanwhile (ENOENT) is made again (withFolder).
    */
   private readonly folders = new Set<string>();
 
