@@ -50,8 +50,9 @@ export function openPackIndex(key: Buffer, packId: string, raw: Buffer, location
   let file: PackIndexFile;
   try {
     file = openJson<PackIndexFile>(key, `index:${packId}`, raw);
+    if (!file || !Array.isArray(file.blobs) || file.pack !== packId) throw new Error('not a pack index');
   } catch (err) {
-    throw new PermafrostError(`pack index ${packId} in ${location} cannot be decrypted (damaged, or not of this repository)`, ExitCode.corrupted, { cause: err });
+    throw new PermafrostError(`pack index index/${packId} in ${location} cannot be decrypted (damaged, or not of this repository): run \`permafrost repo repair index\``, ExitCode.corrupted, { cause: err });
   }
   requireVersion('a pack index', file.version, location);
   return file;
@@ -62,6 +63,13 @@ export class BlobIndex {
   readonly deks = new Map<string, WrappedDek>();
   /** Pack ID → number of blobs the index lists in it. */
   readonly packs = new Map<string, number>();
+  /** Pack ID → format version of its index file (from version 2 on, the pack has a trailer). */
+  readonly packVersions = new Map<string, number>();
+  /**
+   * Index files that could not be opened: skipped, so that everything else stays usable; check
+   * names them and `repo repair index` rebuilds them from their packs' trailers.
+   */
+  readonly damaged: { pack: string; message: string }[] = [];
   /** IDs being written by this process (not yet in a stored pack): dedups concurrent streams. */
   private readonly pending = new Set<string>();
 
@@ -76,7 +84,14 @@ export class BlobIndex {
       while (next < keys.length) {
         const key = keys[next++];
         const packId = key.slice(INDEX_PREFIX.length);
-        const file = openPackIndex(index.key, packId, await backend.get(key), backend.location);
+        let file: PackIndexFile;
+        try {
+          file = openPackIndex(index.key, packId, await backend.get(key), backend.location);
+        } catch (err) {
+          if (!(err instanceof PermafrostError) || err.exitCode !== ExitCode.corrupted) throw err;
+          index.damaged.push({ pack: packId, message: err.message });
+          continue;
+        }
         index.addPack(file);
       }
     };
@@ -92,11 +107,23 @@ export class BlobIndex {
       this.pending.delete(b.id);
     }
     this.packs.set(file.pack, file.blobs.length);
+    this.packVersions.set(file.pack, file.version);
   }
 
   removePack(packId: string): void {
     this.packs.delete(packId);
+    this.packVersions.delete(packId);
     for (const [id, b] of this.blobs) if (b.pack === packId) this.blobs.delete(id);
+  }
+
+  /** The first ID of a chunk's delta chain (the chunk, its base, …) that the index lacks, or undefined. */
+  missingInChain(id: string): string | undefined {
+    for (let cur: string | undefined = id, depth = 0; cur && depth < 64; depth++) {
+      const entry = this.blobs.get(cur);
+      if (!entry) return cur;
+      cur = entry.type === 'delta' ? entry.base : undefined;
+    }
+    return undefined;
   }
 
   has(id: string): boolean {

@@ -11,7 +11,8 @@ import { openBlob } from '../../streams/blob-crypto.js';
 import { createStreamDigest, digestAlgFor, digestAlgOf, type StreamDigest } from '../../streams/stream-digest.js';
 import { ExitCode, PermafrostError } from '../errors.js';
 import { applyDelta } from './delta.js';
-import { FORMAT_VERSION, KEYS_PREFIX, packKey, requireVersion } from './format.js';
+import { FORMAT_VERSION, KEYS_PREFIX, requireVersion } from './format.js';
+import { readPackRange } from './pack-read.js';
 import { listSlots, unlockWithPassphrase, unwrapDek, type KeySlot, type WrappedDek } from './keys.js';
 import type { PermafrostRepository } from './repository.js';
 import { openPrivate, openPublic, publicKeyFrom, recordedDigest, type SnapshotFile } from './snapshot-file.js';
@@ -100,7 +101,7 @@ export async function exportBundle(repo: PermafrostRepository, snapshotId: strin
       for (const chain of plan.chains) {
         for (const id of chain) {
           const e = reader.locate(id);
-          const blob = await repo.backend.getRange(packKey(e.pack), e.offset, e.length);
+          const blob = await readPackRange(repo.backend, e.pack, e.offset, e.length);
           await addEntry(pack, `blobs/${e.type}/${e.key}/${id}`, blob);
           report.blobs++;
           report.bytes += blob.length;
@@ -113,8 +114,9 @@ export async function exportBundle(repo: PermafrostRepository, snapshotId: strin
     return report;
   } catch (err) {
     pack.destroy(err as Error);
-    await piping.catch(() => undefined);
-    throw err;
+    // A failed write (ENOSPC, EIO) is the cause of whatever the tar stream reported.
+    const writeError = await piping.then(() => undefined, (e: unknown) => e);
+    throw writeError && (writeError as NodeJS.ErrnoException).code ? writeError : err;
   }
 }
 
@@ -126,7 +128,25 @@ export interface ImportOptions {
 
 type Entry = { header: tar.Header; body: Buffer };
 
+/**
+ * Imports a bundle. Input that is not a whole permafrost bundle (random bytes, cut short, a tar
+ * of something else) ends with exit 2 and a message, nothing imported; an unreadable input file
+ * with its own exit code.
+ */
 export async function importBundle(target: PermafrostRepository, input: Readable, opts: ImportOptions): Promise<SnapshotInfo> {
+  try {
+    return await importEntries(target, input, opts);
+  } catch (err) {
+    if (err instanceof PermafrostError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new PermafrostError(`cannot read the bundle: ${(err as Error).message}`, ExitCode.notFound, { cause: err });
+    if (code === 'EACCES' || code === 'EPERM') throw new PermafrostError(`cannot read the bundle: ${(err as Error).message}`, ExitCode.forbidden, { cause: err });
+    if (code === 'EISDIR') throw new PermafrostError(`cannot read the bundle: ${(err as Error).message}`, ExitCode.usage, { cause: err });
+    throw new PermafrostError(`not a permafrost bundle, or damaged or cut short (${(err as Error).message}); nothing was imported`, ExitCode.usage, { cause: err });
+  }
+}
+
+async function importEntries(target: PermafrostRepository, input: Readable, opts: ImportOptions): Promise<SnapshotInfo> {
   const extract = tar.extract();
   input.pipe(extract);
   input.on('error', (err) => extract.destroy(err));

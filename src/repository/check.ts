@@ -8,9 +8,22 @@ import { PermafrostError } from '../errors.js';
 import type { Located } from './blob-index.js';
 import { DATA_PREFIX } from './format.js';
 import type { LoadedSnapshot, PermafrostRepository } from './repository.js';
+import { checkDataKeys, checkIndexFiles, checkKeyFiles, checkSnapshotFiles, checkTrailers } from './check-files.js';
 
 export interface CheckProblem {
-  kind: 'missing-pack' | 'short-pack' | 'missing-chunk' | 'missing-map' | 'damaged-chunk' | 'snapshot-unreadable';
+  kind:
+    | 'missing-pack'
+    | 'short-pack'
+    | 'missing-chunk'
+    | 'missing-map'
+    | 'damaged-chunk'
+    | 'snapshot-unreadable'
+    | 'damaged-snapshot'
+    | 'damaged-index'
+    | 'damaged-trailer'
+    | 'damaged-key'
+    | 'damaged-key-slot'
+    | 'damaged-recipients';
   message: string;
   chunk?: string;
   pack?: string;
@@ -36,12 +49,30 @@ export interface CheckOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** MAC → name of a snapshot's streams and documents (empty on a write-only host or when unreadable). */
+function streamNames(repo: PermafrostRepository, s: LoadedSnapshot, report: CheckReport): Map<string, string> {
+  const names = new Map<string, string>();
+  if (!repo.canRead) return names;
+  try {
+    const priv = repo.privatePart(s);
+    for (const x of priv.streams) names.set(x.mac, x.name);
+    for (const d of priv.documents) names.set(d.mac, `document ${d.name}`);
+  } catch (err) {
+    // A damaged data key is reported once, by checkDataKeys.
+    if (!report.problems.some((p) => p.kind === 'damaged-key' && p.affects.some((a) => a.snapshot === s.file.id))) {
+      report.problems.push({ kind: 'snapshot-unreadable', message: (err as Error).message, affects: [{ snapshot: s.file.id, stream: '*' }] });
+    }
+  }
+  return names;
+}
+
 export async function checkRepository(repo: PermafrostRepository, opts: CheckOptions = {}): Promise<CheckReport> {
   const report: CheckReport = { ok: true, snapshots: 0, packs: 0, blobs: 0, packsRead: 0, blobsRead: 0, bytesRead: 0, problems: [], warnings: [] };
   const index = await repo.index();
   const backend = repo.backend;
   report.packs = index.packs.size;
   report.blobs = index.size;
+  report.problems.push(...(await checkKeyFiles(repo)), ...checkIndexFiles(index));
 
   // Packs: present and long enough for every blob the index places in them.
   const packSizes = new Map<string, number>();
@@ -60,7 +91,7 @@ export async function checkRepository(repo: PermafrostRepository, opts: CheckOpt
     }
   }
   for (const pack of packSizes.keys()) {
-    if (!index.packs.has(pack)) report.warnings.push(`pack ${pack.slice(0, 16)}… has no index (left by an interrupted run): \`permafrost prune\` removes it`);
+    if (!index.packs.has(pack)) report.warnings.push(`pack ${pack.slice(0, 16)}… has no index file (left by an interrupted run, or its index was lost): \`permafrost repo repair index\` rebuilds it from the pack; \`permafrost prune\` removes it if no snapshot needs it`);
   }
 
   // Blobs whose content cannot be trusted: in a bad pack, or (read-data) failing verification.
@@ -96,13 +127,13 @@ export async function checkRepository(repo: PermafrostRepository, opts: CheckOpt
       report.packsRead++;
       opts.onProgress?.(++done, selected.length);
     }
+    report.problems.push(...(await checkTrailers(repo, index, selected.map((p) => [p, packSizes.get(p)!] as [string, number]))));
   }
 
-  // Snapshots: every map and chunk they reference must be present (and undamaged).
-  const snapshots = await repo.loadAllSnapshots().catch((err: unknown) => {
-    report.problems.push({ kind: 'snapshot-unreadable', message: (err as Error).message, affects: [] });
-    return [] as LoadedSnapshot[];
-  });
+  // Snapshots: each file on its own, its data keys, every map and chunk it references.
+  repo.onWarning = () => undefined; // a skipped snapshot file is reported as a problem below
+  const snapshots = await repo.loadAllSnapshots();
+  report.problems.push(...checkSnapshotFiles(repo), ...checkDataKeys(repo, index, snapshots));
   report.snapshots = snapshots.length;
   const reader = await repo.reader();
   const chainBad = (id: string): CheckProblem | undefined => {
@@ -116,16 +147,7 @@ export async function checkRepository(repo: PermafrostRepository, opts: CheckOpt
     return undefined;
   };
   for (const s of snapshots) {
-    const names = new Map<string, string>();
-    if (repo.canRead) {
-      try {
-        const priv = repo.privatePart(s);
-        for (const x of priv.streams) names.set(x.mac, x.name);
-        for (const d of priv.documents) names.set(d.mac, `document ${d.name}`);
-      } catch (err) {
-        report.problems.push({ kind: 'snapshot-unreadable', message: (err as Error).message, affects: [{ snapshot: s.file.id, stream: '*' }] });
-      }
-    }
+    const names = streamNames(repo, s, report);
     for (const stream of s.pub.streams) {
       const streamName = names.get(stream.mac) ?? `stream ${stream.mac.slice(0, 8)}`;
       const affects = { snapshot: s.file.id, stream: streamName };
@@ -148,16 +170,7 @@ export async function checkRepository(repo: PermafrostRepository, opts: CheckOpt
         for (const e of entries) {
           if (!e.id) continue;
           const id = e.id.toString('hex');
-          let cur: string | undefined = id;
-          let missingId: string | undefined;
-          for (let depth = 0; cur && depth < 64; depth++) {
-            const entry = index.get(cur);
-            if (!entry) {
-              missingId = cur;
-              break;
-            }
-            cur = entry.type === 'delta' ? entry.base : undefined;
-          }
+          const missingId = index.missingInChain(id);
           if (missingId) {
             report.problems.push({ kind: 'missing-chunk', chunk: missingId, message: `chunk ${missingId.slice(0, 16)}… used by ${streamName} in snapshot ${s.file.id.slice(0, 8)} is missing`, affects: [affects] });
             continue;

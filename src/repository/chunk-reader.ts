@@ -5,7 +5,7 @@
 import { ExitCode, PermafrostError } from '../errors.js';
 import type { BlobIndex, Located } from './blob-index.js';
 import { applyDelta } from './delta.js';
-import { packKey } from './format.js';
+import { readPackRange } from './pack-read.js';
 import { OpenError, OpenPool } from './open-pool.js';
 import { OutputArena } from './output-arena.js';
 import { decodeSegment, type MapEntry } from './stream-map.js';
@@ -123,7 +123,7 @@ export class ChunkReader {
   /** Decrypted (and decompressed) payload of a blob, as stored: a delta stays a delta. */
   async payload(entry: Located): Promise<Buffer> {
     const key = await this.key(entry);
-    const blob = await this.backend.getRange(packKey(entry.pack), entry.offset, entry.length);
+    const blob = await readPackRange(this.backend, entry.pack, entry.offset, entry.length);
     if (blob.length !== entry.length) throw new DamagedBlobError(entry.id, entry.pack, 'pack is shorter than its index says');
     try {
       return (await this.pool().open(blob, [{ off: 0, len: entry.length, key, aad: aadOf(entry.id) }]))[0];

@@ -9,7 +9,7 @@ import { CONFIG_KEY, KEYS_PREFIX } from './format.js';
 import {
   DEFAULT_SCRYPT,
   generateMaster,
-  listSlots,
+  readSlots,
   loadPublicKey,
   makePassphraseSlot,
   makePublicSlot,
@@ -72,11 +72,11 @@ export async function openRepository(url: string, opts: OpenOptions = {}): Promi
   const backend = await openBackend(url, opts.backend);
   try {
     const config = await readConfig(backend);
-    const slots = await listSlots(backend);
+    const { slots, damaged } = await readSlots(backend);
     const publicKeyFile = opts.publicKeyOnly ?? (opts.password === undefined && !opts.passwordFile ? process.env.PERMAFROST_PUBLIC_KEY_FILE : undefined);
     const password = publicKeyFile && opts.password === undefined && !opts.passwordFile ? undefined : await resolvePassword(opts);
     if (password !== undefined) {
-      const { secrets } = unlockWithPassphrase(slots, password, backend.location);
+      const { secrets } = unlockWithPassphrase(slots, password, backend.location, damaged);
       return new PermafrostRepository(backend, config, secrets);
     }
     if (publicKeyFile) {

@@ -41,6 +41,8 @@ interface MasterPayload {
 
 export interface PassphraseSlot {
   version: number;
+  /** Version 2: SHA-256 (hex) of the slot's JSON without this field, so that damage is told from a wrong password. */
+  sum?: string;
   kind: 'passphrase';
   id: string;
   created: string;
@@ -51,6 +53,7 @@ export interface PassphraseSlot {
 
 export interface PublicSlot {
   version: number;
+  sum?: string;
   kind: 'public';
   id: string;
   created: string;
@@ -108,10 +111,20 @@ export function generateMaster(): { secrets: MasterSecrets; payload: MasterPaylo
   return { secrets: { idKey, readerPrivateKey: privateKey, readerPublicPem: payload.readerPublicKey }, payload };
 }
 
+/** A slot with its checksum (`sum`, last field), as stored. */
+function withSum<T extends KeySlot>(slot: T): T {
+  return { ...slot, sum: slotSum(slot) };
+}
+
+function slotSum(slot: KeySlot): string {
+  const { sum: _sum, ...rest } = slot;
+  return crypto.createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+}
+
 export function makePassphraseSlot(passphrase: string, payload: MasterPayload, params: ScryptParams = DEFAULT_SCRYPT): PassphraseSlot {
   const kdf = { name: 'scrypt' as const, ...params, salt: crypto.randomBytes(16).toString('base64') };
   const id = randomId(16);
-  return {
+  return withSum({
     version: FORMAT_VERSION,
     kind: 'passphrase',
     id,
@@ -119,13 +132,13 @@ export function makePassphraseSlot(passphrase: string, payload: MasterPayload, p
     hostname: os.hostname(),
     kdf,
     box: sealJson(kek(passphrase, kdf), `key-slot:${id}`, payload).toString('base64'),
-  };
+  });
 }
 
 export function makePublicSlot(pub: crypto.KeyObject, idKey: Buffer): PublicSlot {
   const salt = crypto.randomBytes(16);
   const id = randomId(16);
-  return {
+  return withSum({
     version: FORMAT_VERSION,
     kind: 'public',
     id,
@@ -133,18 +146,54 @@ export function makePublicSlot(pub: crypto.KeyObject, idKey: Buffer): PublicSlot
     fingerprint: spkiFingerprint(pub),
     salt: salt.toString('base64'),
     box: sealJson(publicSlotKey(pub, salt), `key-slot:${id}`, { idKey: idKey.toString('base64') }).toString('base64'),
-  };
+  });
+}
+
+export interface DamagedSlot {
+  key: string;
+  reason: string;
+}
+
+/** Why a stored slot cannot be used, or undefined when it looks intact (its password may still be wrong). */
+function slotDamage(slot: KeySlot, key: string): string | undefined {
+  if (typeof slot !== 'object' || slot === null) return 'not a JSON object';
+  if (slot.kind !== 'passphrase' && slot.kind !== 'public') return `unknown kind ${JSON.stringify((slot as { kind?: unknown }).kind)}`;
+  if (typeof slot.id !== 'string' || key !== `${KEYS_PREFIX}${slot.id}`) return 'its id does not match its file name';
+  if (typeof slot.box !== 'string' || Buffer.from(slot.box, 'base64').length < 29) return 'its sealed box is cut short';
+  if (slot.kind === 'passphrase' && !(slot.kdf && Number.isInteger(slot.kdf.N) && Number.isInteger(slot.kdf.r) && Number.isInteger(slot.kdf.p) && typeof slot.kdf.salt === 'string')) {
+    return 'its key derivation parameters are damaged';
+  }
+  if (slot.version >= 2 && slot.sum !== slotSum(slot)) return 'its checksum does not match';
+  return undefined;
+}
+
+/** Every key slot, and the slot files that are damaged (skipped). */
+export async function readSlots(backend: Backend): Promise<{ slots: KeySlot[]; damaged: DamagedSlot[] }> {
+  const slots: KeySlot[] = [];
+  const damaged: DamagedSlot[] = [];
+  for await (const { key } of backend.list(KEYS_PREFIX)) {
+    if (key === RECIPIENTS_KEY) continue;
+    let slot: KeySlot;
+    try {
+      slot = JSON.parse((await backend.get(key)).toString('utf8')) as KeySlot;
+    } catch {
+      damaged.push({ key, reason: 'not valid JSON' });
+      continue;
+    }
+    if (typeof slot?.version === 'number' && slot.version > FORMAT_VERSION) requireVersion('key slot', slot.version, backend.location);
+    const reason = typeof slot?.version === 'number' ? slotDamage(slot, key) : 'no version';
+    if (reason) damaged.push({ key, reason });
+    else slots.push(slot);
+  }
+  return { slots, damaged };
 }
 
 export async function listSlots(backend: Backend): Promise<KeySlot[]> {
-  const slots: KeySlot[] = [];
-  for await (const { key } of backend.list(KEYS_PREFIX)) {
-    if (key === RECIPIENTS_KEY) continue;
-    const slot = JSON.parse((await backend.get(key)).toString('utf8')) as KeySlot;
-    requireVersion('key slot', slot.version, backend.location);
-    slots.push(slot);
-  }
-  return slots;
+  return (await readSlots(backend)).slots;
+}
+
+export function describeDamagedSlots(damaged: DamagedSlot[]): string {
+  return damaged.map((d) => `${d.key} (${d.reason})`).join(', ');
 }
 
 export function payloadOf(secrets: MasterSecrets): MasterPayload {
@@ -157,8 +206,14 @@ export function payloadOf(secrets: MasterSecrets): MasterPayload {
 }
 
 /** Tries every passphrase slot; a wrong passphrase fails all of them (GCM tag mismatch). */
-export function unlockWithPassphrase(slots: KeySlot[], passphrase: string, location: string): { secrets: MasterSecrets; slot: PassphraseSlot } {
+export function unlockWithPassphrase(slots: KeySlot[], passphrase: string, location: string, damaged: DamagedSlot[] = []): { secrets: MasterSecrets; slot: PassphraseSlot } {
   const candidates = slots.filter((s): s is PassphraseSlot => s.kind === 'passphrase');
+  if (candidates.length === 0 && damaged.length > 0) {
+    throw new PermafrostError(
+      `the key slots of ${location} are damaged: ${describeDamagedSlots(damaged)}. The password cannot be tried; put back an intact copy of the slot file (docs/repair.md)`,
+      ExitCode.repository,
+    );
+  }
   if (candidates.length === 0) {
     throw new PermafrostError(`${location} has no passphrase key slot: open it with the public key (write-only) instead`, ExitCode.repository);
   }
@@ -178,8 +233,9 @@ export function unlockWithPassphrase(slots: KeySlot[], passphrase: string, locat
       },
     };
   }
+  const also = damaged.length > 0 ? `; besides, ${damaged.length} key slot(s) are damaged and could not be tried: ${describeDamagedSlots(damaged)} (docs/repair.md)` : '';
   throw new PermafrostError(
-    `wrong password for the repository at ${location}: no key slot accepts it (check PERMAFROST_PASSWORD or --password-file; nothing was written)`,
+    `wrong password for the repository at ${location}: no intact key slot accepts it (check PERMAFROST_PASSWORD or --password-file; nothing was written)${also}`,
     ExitCode.repository,
   );
 }
@@ -206,10 +262,27 @@ const recipientsKey = (idKey: Buffer): Buffer => deriveKey(idKey, 'recipients');
 
 /** Public keys every new DEK is wrapped to (the reader key, plus user keys added with --public-key). */
 export async function loadRecipients(backend: Backend, idKey: Buffer): Promise<crypto.KeyObject[]> {
-  const raw = await backend.get(RECIPIENTS_KEY);
-  const doc = openJson<{ version: number; keys: string[] }>(recipientsKey(idKey), 'recipients', raw);
+  const damaged = (why: string, cause?: unknown): PermafrostError =>
+    new PermafrostError(`${RECIPIENTS_KEY} of ${backend.location} ${why}: new data keys cannot be wrapped; run \`permafrost repo repair keys\` (docs/repair.md)`, ExitCode.corrupted, { cause });
+  let raw: Buffer;
+  try {
+    raw = await backend.get(RECIPIENTS_KEY);
+  } catch (err) {
+    if (err instanceof PermafrostError && err.exitCode === ExitCode.notFound) throw damaged('is missing', err);
+    throw err;
+  }
+  let doc: { version: number; keys: string[] };
+  try {
+    doc = openJson<{ version: number; keys: string[] }>(recipientsKey(idKey), 'recipients', raw);
+  } catch (err) {
+    throw damaged('is damaged (it cannot be decrypted)', err);
+  }
   requireVersion('recipient list', doc.version, backend.location);
-  return doc.keys.map((pem) => crypto.createPublicKey(pem));
+  try {
+    return doc.keys.map((pem) => crypto.createPublicKey(pem));
+  } catch (err) {
+    throw damaged('holds a damaged public key', err);
+  }
 }
 
 export async function saveRecipients(backend: Backend, idKey: Buffer, keys: crypto.KeyObject[]): Promise<void> {
@@ -227,7 +300,22 @@ export function wrapDek(dek: Buffer, recipients: crypto.KeyObject[]): WrappedDek
 /** Opens a wrapped DEK with a private key; undefined when none of the wraps is for this key. */
 export function unwrapDek(wraps: WrappedDek, priv: crypto.KeyObject): Buffer | undefined {
   const fp = spkiFingerprint(crypto.createPublicKey(priv));
-  const w = wraps.find((x) => x.fingerprint === fp);
+  const w = Array.isArray(wraps) ? wraps.find((x) => x?.fingerprint === fp) : undefined;
   if (!w) return undefined;
-  return crypto.privateDecrypt({ key: priv, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, Buffer.from(w.wrapped, 'base64'));
+  let dek: Buffer;
+  try {
+    dek = crypto.privateDecrypt({ key: priv, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, Buffer.from(String(w.wrapped), 'base64'));
+  } catch (err) {
+    throw new DamagedKeyError(err);
+  }
+  if (dek.length !== 32) throw new DamagedKeyError(new Error(`unwrapped ${dek.length} bytes`));
+  return dek;
+}
+
+/** A wrapped data key that does not open with the reader key (its RSA-OAEP block is damaged). */
+export class DamagedKeyError extends PermafrostError {
+  constructor(cause: unknown) {
+    super('a wrapped data key is damaged', ExitCode.corrupted, { cause });
+    this.name = 'DamagedKeyError';
+  }
 }

@@ -9,6 +9,9 @@ import { FORMAT_VERSION, LOCKS_PREFIX, randomId } from './format.js';
 
 export const REFRESH_EVERY_MS = 5 * 60 * 1000;
 export const STALE_AFTER_MS = 30 * 60 * 1000;
+/** Age after which a temporary file is debris, taken with a shared / an exclusive lock. */
+export const SHARED_TEMP_AGE_MS = 60 * 60 * 1000;
+export const EXCLUSIVE_TEMP_AGE_MS = 60 * 1000;
 
 export interface LockInfo {
   version: number;
@@ -82,6 +85,9 @@ export class RepoLock {
         ExitCode.repository,
       );
     }
+    // Debris of writes killed midway: a shared lock may run beside other writers, so only old
+    // files go; under an exclusive lock no writer is alive and a minute is margin enough.
+    await backend.removeStaleTemporaries?.(exclusive ? EXCLUSIVE_TEMP_AGE_MS : SHARED_TEMP_AGE_MS).catch(() => 0);
     const lock = new RepoLock(backend, info);
     lock.timer = setInterval(() => void lock.refresh(), REFRESH_EVERY_MS);
     lock.timer.unref();

@@ -1,14 +1,16 @@
 // Collects sealed blobs into packs of about `targetSize` bytes. At flush the blobs are put in a
 // random order (so the layout does not reveal the order or sizes of a stream's chunks), the pack is
-// uploaded, then its index file — a pack becomes usable for dedup only once both exist.
+// uploaded with its trailer (its own sealed index), then its index file — a pack becomes usable for
+// dedup only once both exist.
 // Memory: one filling pack buffer plus one per upload in flight (`maxUploads`), reused from pack to
 // pack: each blob is copied into the filling buffer when it arrives. At the cut, a backend with
 // putParts (local files: writev) writes the blobs in the shuffled order straight from the filling
 // buffer, which then goes to the upload; other backends get one buffer, copied in that order.
 import crypto from 'node:crypto';
 import type { Backend } from './types.js';
-import { packKey, randomId } from './format.js';
-import { type BlobEntry, type BlobIndex, writePackIndex } from './blob-index.js';
+import { FORMAT_VERSION, packKey, randomId } from './format.js';
+import { type BlobEntry, type BlobIndex, type PackIndexFile, writePackIndex } from './blob-index.js';
+import { buildTrailer } from './pack-trailer.js';
 import type { WrappedDek } from './keys.js';
 import { copyBytes } from '../../streams/copy-bytes.js';
 
@@ -125,27 +127,32 @@ export class PackWriter {
     }
     const entries: BlobEntry[] = [];
     let offset = 0;
-    if (this.backend.putParts) {
-      const fill = this.fill;
-      this.fill = undefined; // the next add() takes another buffer from the stock
-      const parts: Buffer[] = [];
-      for (const b of all) {
-        const { at, length, ...meta } = b;
-        parts.push(fill.subarray(at, at + length));
-        entries.push({ ...meta, offset, length });
-        offset += length;
-      }
-      this.track((written) => this.upload(entries, parts, offset, written), fill, entries);
-      return;
-    }
-    const body = this.stock.take(Math.max(total, this.targetSize + (1 << 20)));
     for (const b of all) {
       const { at, length, ...meta } = b;
-      this.fill.copy(body, offset, at, at + length);
       entries.push({ ...meta, offset, length });
       offset += length;
     }
-    this.track((written) => this.upload(entries, body.subarray(0, offset), offset, written), body, entries);
+    // The pack's own index travels at its end (pack-trailer.ts): one small sealed blob per pack.
+    const file = this.indexFile(randomId(32), entries);
+    const trailer = buildTrailer(this.index.key, file);
+    if (this.backend.putParts) {
+      const fill = this.fill;
+      this.fill = undefined; // the next add() takes another buffer from the stock
+      const parts = all.map((b) => fill.subarray(b.at, b.at + b.length));
+      parts.push(trailer);
+      this.track((written) => this.upload(file, parts, offset + trailer.length, written), fill, entries);
+      return;
+    }
+    const body = this.stock.take(Math.max(total + trailer.length, this.targetSize + (1 << 20)));
+    for (const [i, b] of all.entries()) this.fill.copy(body, entries[i].offset, b.at, b.at + b.length);
+    trailer.copy(body, offset);
+    this.track((written) => this.upload(file, body.subarray(0, offset + trailer.length), offset + trailer.length, written), body, entries);
+  }
+
+  private indexFile(packId: string, entries: BlobEntry[]): PackIndexFile {
+    const usedDeks: Record<string, WrappedDek> = {};
+    for (const e of entries) if (e.key !== 'map' && this.deks[e.key]) usedDeks[e.key] = this.deks[e.key];
+    return { version: FORMAT_VERSION, pack: packId, deks: usedDeks, blobs: entries };
   }
 
   /**
@@ -179,16 +186,12 @@ export class PackWriter {
     this.uploads.add(p);
   }
 
-  private async upload(entries: BlobEntry[], body: Buffer | Buffer[], bodyLength: number, written: () => void): Promise<void> {
-    const packId = randomId(32);
-    if (Buffer.isBuffer(body)) await this.backend.put(packKey(packId), body);
-    else await this.backend.putParts!(packKey(packId), body, written);
-    const usedDeks: Record<string, WrappedDek> = {};
-    for (const e of entries) if (e.key !== 'map' && this.deks[e.key]) usedDeks[e.key] = this.deks[e.key];
-    const file = { version: 1, pack: packId, deks: usedDeks, blobs: entries };
+  private async upload(file: PackIndexFile, body: Buffer | Buffer[], packBytes: number, written: () => void): Promise<void> {
+    if (Buffer.isBuffer(body)) await this.backend.put(packKey(file.pack), body);
+    else await this.backend.putParts!(packKey(file.pack), body, written);
     const indexBytes = await writePackIndex(this.backend, this.index.key, file);
     this.index.addPack(file);
-    this.bytesStored += bodyLength + indexBytes;
+    this.bytesStored += packBytes + indexBytes;
     this.packsWritten++;
   }
 

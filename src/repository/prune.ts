@@ -5,7 +5,9 @@
 // (packs without index, indexes without pack). New packs are written before old ones are deleted,
 // so an interruption at any point loses nothing that a snapshot references.
 import { INDEX_PREFIX, DATA_PREFIX, packKey, indexKey } from './format.js';
-import { openPackIndex, type BlobEntry, type PackIndexFile } from './blob-index.js';
+import { openPackIndex, writePackIndex, type BlobEntry, type BlobIndex, type PackIndexFile } from './blob-index.js';
+import { ExitCode, PermafrostError } from '../errors.js';
+import { readTrailer } from './pack-trailer.js';
 import { RepoLock } from './locks.js';
 import { PackWriter } from './pack-writer.js';
 import type { PermafrostRepository } from './repository.js';
@@ -28,9 +30,56 @@ export interface PruneReport {
   packsWritten: number;
   orphanPacksDeleted: number;
   orphanIndexesDeleted: number;
+  /** Packs without index file whose blobs a snapshot uses: their index was rebuilt from the trailer. */
+  packsReindexed: number;
   bytesBefore: number;
   bytesAfter: number;
   bytesFreed: number;
+}
+
+/** Typical size of a pack trailer (a sealed list of a few dozen blobs): for the dry run's estimate. */
+const TRAILER_ESTIMATE_BYTES = 1024;
+
+function refuseOnHiddenReferences(repo: PermafrostRepository, index: BlobIndex): void {
+  const hidden = [
+    ...[...repo.unreadableSnapshots.keys()].map((id) => `snapshots/${id}`),
+    ...index.damaged.map((d) => `index/${d.pack}`),
+  ];
+  if (hidden.length === 0) return;
+  throw new PermafrostError(
+    `prune cannot tell which data is still needed: ${hidden.length} damaged file(s) (${hidden.slice(0, 3).join(', ')}${hidden.length > 3 ? ', …' : ''}); ` +
+      'run `permafrost repo repair index` and `permafrost repo repair snapshots` first (docs/repair.md); nothing was deleted',
+    ExitCode.corrupted,
+  );
+}
+
+/**
+ * Packs without index file: debris of an interrupted run — unless a snapshot uses one of their
+ * blobs (the index file was lost): then the trailer gives the index back and the pack is kept.
+ * Returns the keys to delete.
+ */
+async function sweepUnindexedPacks(
+  repo: PermafrostRepository,
+  index: BlobIndex,
+  packSizes: Map<string, number>,
+  indexed: Set<string>,
+  used: Set<string>,
+  report: PruneReport,
+  dryRun: boolean,
+): Promise<string[]> {
+  const remove: string[] = [];
+  for (const [packId, size] of packSizes) {
+    if (indexed.has(packId)) continue;
+    const trailer = await readTrailer(repo.backend, index.key, packId, size);
+    if (trailer.kind === 'ok' && trailer.file.blobs.some((b) => used.has(b.id))) {
+      report.packsReindexed++;
+      if (!dryRun) await writePackIndex(repo.backend, index.key, trailer.file);
+      continue;
+    }
+    report.orphanPacksDeleted++;
+    remove.push(packKey(packId));
+  }
+  return remove;
 }
 
 export async function prune(repo: PermafrostRepository, opts: PruneOptions = {}): Promise<PruneReport> {
@@ -42,9 +91,10 @@ export async function prune(repo: PermafrostRepository, opts: PruneOptions = {})
     const index = await repo.index();
     const reader = await repo.reader();
 
-    // 1. Mark.
+    // 1. Mark. Damage that hides references stops prune: it would delete what they need.
     const used = new Set<string>();
     const snapshots = await repo.loadAllSnapshots();
+    refuseOnHiddenReferences(repo, index);
     const markChain = (id: string): void => {
       for (let cur: string | undefined = id; cur && !used.has(cur); ) {
         used.add(cur);
@@ -78,6 +128,7 @@ export async function prune(repo: PermafrostRepository, opts: PruneOptions = {})
       packsWritten: 0,
       orphanPacksDeleted: 0,
       orphanIndexesDeleted: 0,
+      packsReindexed: 0,
       bytesBefore: [...packSizes.values()].reduce((a, b) => a + b, 0),
       bytesAfter: 0,
       bytesFreed: 0,
@@ -86,6 +137,8 @@ export async function prune(repo: PermafrostRepository, opts: PruneOptions = {})
     const deks: Record<string, WrappedDek> = Object.fromEntries(index.deks);
     const packer = new PackWriter(backend, index, deks, repo.config.packSize);
     const toDelete: string[] = [];
+    /** Bytes of the blobs copied into new packs (what the dry run adds back to its estimate). */
+    let repackedBytes = 0;
     done = 0;
     for (const packId of indexFiles) {
       opts.onProgress?.('sweep', ++done, indexFiles.length);
@@ -112,6 +165,7 @@ export async function prune(repo: PermafrostRepository, opts: PruneOptions = {})
       } else if (unusedBytes > 0 && unusedBytes >= size * threshold) {
         report.packsRepacked++;
         toDelete.push(indexKey(packId), packKey(packId));
+        repackedBytes += keep.reduce((n, b) => n + b.length, 0);
         if (!opts.dryRun) {
           const body = await backend.get(packKey(packId));
           for (const b of keep) {
@@ -121,13 +175,7 @@ export async function prune(repo: PermafrostRepository, opts: PruneOptions = {})
         }
       }
     }
-    const indexed = new Set(indexFiles);
-    for (const packId of packSizes.keys()) {
-      if (!indexed.has(packId)) {
-        report.orphanPacksDeleted++;
-        toDelete.push(packKey(packId));
-      }
-    }
+    toDelete.push(...(await sweepUnindexedPacks(repo, index, packSizes, new Set(indexFiles), used, report, opts.dryRun ?? false)));
     if (!opts.dryRun) {
       await packer.flush();
       report.packsWritten = packer.packsWritten;
@@ -139,7 +187,8 @@ export async function prune(repo: PermafrostRepository, opts: PruneOptions = {})
       for await (const { size } of backend.list(DATA_PREFIX)) after += size;
       report.bytesAfter = after;
     } else {
-      let after = report.bytesBefore;
+      // The repacked blobs are written again, in new packs of about packSize with a trailer each.
+      let after = report.bytesBefore + repackedBytes + Math.ceil(repackedBytes / repo.config.packSize) * TRAILER_ESTIMATE_BYTES;
       for (const k of toDelete) if (k.startsWith(DATA_PREFIX)) after -= packSizes.get(k.slice(k.lastIndexOf('/') + 1)) ?? 0;
       report.bytesAfter = after;
     }

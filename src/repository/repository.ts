@@ -10,7 +10,7 @@ import { BlobIndex, type Located } from './blob-index.js';
 import { ChunkReader, streamExtents, type Extent, type StreamReadOptions } from './chunk-reader.js';
 import type { RepoConfig } from './config.js';
 import { SNAPSHOTS_PREFIX, randomId, snapshotKey } from './format.js';
-import { loadRecipients, unwrapDek, wrapDek, type MasterSecrets, type WrappedDek } from './keys.js';
+import { DamagedKeyError, loadRecipients, unwrapDek, wrapDek, type MasterSecrets, type WrappedDek } from './keys.js';
 import { RepoLock } from './locks.js';
 import { PackWriter } from './pack-writer.js';
 import {
@@ -55,6 +55,13 @@ export class PermafrostRepository implements Repository, WriterHost {
   private poolInstance: WorkerPool | undefined;
   private readonly dekCache = new Map<string, Buffer>();
   private readerInstance: ChunkReader | undefined;
+  /**
+   * Snapshot files that could not be read (ID → why): skipped by every listing so that the other
+   * snapshots stay usable; `repo check` names them, `repo repair snapshots` moves them aside.
+   */
+  readonly unreadableSnapshots = new Map<string, string>();
+  /** Where warnings about skipped damage go (stderr; tests and JSON callers may replace it). */
+  onWarning: (message: string) => void = (message) => process.stderr.write(`warning: ${message}\n`);
 
   constructor(
     readonly backend: Backend,
@@ -99,12 +106,22 @@ export class PermafrostRepository implements Repository, WriterHost {
   }
 
   /** Opens a DEK with the reader key (cached). */
-  dek(dekId: string, wraps: WrappedDek | undefined): Buffer {
+  dek(dekId: string, wraps: WrappedDek | undefined, where?: string): Buffer {
     const cached = this.dekCache.get(dekId);
     if (cached) return cached;
     this.requireRead('reading data');
     if (!wraps) throw new PermafrostError(`data key ${dekId.slice(0, 8)} is not listed in any index of ${this.location}`, ExitCode.corrupted);
-    const dek = unwrapDek(wraps, this.secrets.readerPrivateKey!);
+    let dek: Buffer | undefined;
+    try {
+      dek = unwrapDek(wraps, this.secrets.readerPrivateKey!);
+    } catch (err) {
+      if (!(err instanceof DamagedKeyError)) throw err;
+      throw new PermafrostError(
+        `the wrapped data key ${dekId.slice(0, 8)} in ${where ?? this.location} is damaged: run \`permafrost repo check\`; \`permafrost repo repair snapshots\` restores it from another copy (docs/repair.md)`,
+        ExitCode.corrupted,
+        { cause: err },
+      );
+    }
     if (!dek) throw new PermafrostError(`data key ${dekId.slice(0, 8)} was not wrapped for this repository's reader key`, ExitCode.repository);
     this.dekCache.set(dekId, dek);
     return dek;
@@ -128,17 +145,34 @@ export class PermafrostRepository implements Repository, WriterHost {
   }
 
   async loadSnapshot(id: string): Promise<LoadedSnapshot> {
-    const file = parseSnapshotFile(await this.backend.get(snapshotKey(id)), this.location);
+    const file = parseSnapshotFile(await this.backend.get(snapshotKey(id)), this.location, id);
     return { file, pub: openPublic(this.snapshotPublicKey, file) };
   }
 
-  /** Public parts of all snapshots (works on write-only hosts), oldest first. */
+  private skipSnapshot(id: string, err: unknown): void {
+    if (!(err instanceof PermafrostError) || err.exitCode !== ExitCode.corrupted) throw err;
+    if (this.unreadableSnapshots.has(id)) return;
+    this.unreadableSnapshots.set(id, err.message);
+    this.onWarning(`skipped ${snapshotKey(id)}: ${err.message}`);
+  }
+
+  /**
+   * Public parts of all readable snapshots (works on write-only hosts), oldest first. A damaged
+   * snapshot file is skipped with a warning (and listed in unreadableSnapshots).
+   */
   async loadAllSnapshots(): Promise<LoadedSnapshot[]> {
     const ids = await this.snapshotIds();
     const out: LoadedSnapshot[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < ids.length) out.push(await this.loadSnapshot(ids[next++]));
+      while (next < ids.length) {
+        const id = ids[next++];
+        try {
+          out.push(await this.loadSnapshot(id));
+        } catch (err) {
+          this.skipSnapshot(id, err);
+        }
+      }
     };
     await Promise.all(Array.from({ length: Math.min(8, ids.length) }, worker));
     return out.sort((a, b) => a.pub.time.localeCompare(b.pub.time) || a.file.id.localeCompare(b.file.id));
@@ -146,7 +180,7 @@ export class PermafrostRepository implements Repository, WriterHost {
 
   privatePart(s: LoadedSnapshot): SnapshotPrivate {
     this.requireRead('reading snapshot manifests');
-    return openPrivate(this.dek(s.file.dek, s.file.deks[s.file.dek]), s.file);
+    return openPrivate(this.dek(s.file.dek, s.file.deks?.[s.file.dek], snapshotKey(s.file.id)), s.file);
   }
 
   info(s: LoadedSnapshot): SnapshotInfo {
@@ -165,7 +199,15 @@ export class PermafrostRepository implements Repository, WriterHost {
 
   async listSnapshots(): Promise<SnapshotInfo[]> {
     this.requireRead('listing snapshots');
-    return (await this.loadAllSnapshots()).map((s) => this.info(s));
+    const out: SnapshotInfo[] = [];
+    for (const s of await this.loadAllSnapshots()) {
+      try {
+        out.push(this.info(s));
+      } catch (err) {
+        this.skipSnapshot(s.file.id, err);
+      }
+    }
+    return out;
   }
 
   async resolveSnapshot(idOrPrefix: string): Promise<LoadedSnapshot> {

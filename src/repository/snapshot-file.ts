@@ -45,7 +45,19 @@ export function recordedDigest(s: Pick<PrivateStream, 'sha256' | 'digest'>): str
   return s.digest ?? s.sha256 ?? '';
 }
 
+/** A stream or document that `repo repair snapshots` removed because its data was lost. */
+export interface LostStream {
+  name: string;
+  kind: 'stream' | 'document';
+  size: number;
+  reason: string;
+  /** When the repair removed it (ISO 8601). */
+  removed: string;
+}
+
 export interface SnapshotPrivate {
+  /** Set by `repo repair snapshots`: what this snapshot had and lost. */
+  lost?: LostStream[];
   hostname: string;
   type: string;
   tags: Record<string, string>;
@@ -93,15 +105,30 @@ export function buildSnapshotFile(
   };
 }
 
-export function parseSnapshotFile(raw: Buffer, location: string): SnapshotFile {
+export function parseSnapshotFile(raw: Buffer, location: string, id?: string): SnapshotFile {
+  const name = id ? `snapshot file snapshots/${id}` : 'a snapshot file';
   let file: SnapshotFile;
   try {
     file = JSON.parse(raw.toString('utf8')) as SnapshotFile;
   } catch (err) {
-    throw new PermafrostError(`a snapshot file in ${location} is not valid JSON (damaged)`, ExitCode.corrupted, { cause: err });
+    throw new PermafrostError(`${name} in ${location} is not valid JSON (damaged)`, ExitCode.corrupted, { cause: err });
   }
-  if (file.format !== SNAPSHOT_FORMAT) throw new PermafrostError(`a snapshot file in ${location} has an unknown format`, ExitCode.corrupted);
-  requireVersion(`snapshot ${String(file.id).slice(0, 8)}`, file.version, location);
+  if (file?.format !== SNAPSHOT_FORMAT) throw new PermafrostError(`${name} in ${location} has an unknown format (damaged)`, ExitCode.corrupted);
+  if (typeof file.version === 'number' && file.version > FORMAT_VERSION) requireVersion(`snapshot ${String(file.id).slice(0, 8)}`, file.version, location);
+  const intact =
+    (id === undefined || file.id === id) &&
+    typeof file.id === 'string' &&
+    typeof file.public === 'string' &&
+    typeof file.private === 'string' &&
+    typeof file.dek === 'string' &&
+    typeof file.deks === 'object' &&
+    file.deks !== null;
+  if (!intact) throw new PermafrostError(`${name} in ${location} lacks a field or names another snapshot (damaged)`, ExitCode.corrupted);
+  try {
+    requireVersion(`snapshot ${String(file.id).slice(0, 8)}`, file.version, location);
+  } catch (err) {
+    throw new PermafrostError(`${name} in ${location} has a damaged version field`, ExitCode.corrupted, { cause: err });
+  }
   return file;
 }
 
@@ -109,7 +136,7 @@ export function openPublic(pubKey: Buffer, file: SnapshotFile): SnapshotPublic {
   try {
     return openJson<SnapshotPublic>(pubKey, `snapshot-public:${file.id}`, Buffer.from(file.public, 'base64'));
   } catch (err) {
-    throw new PermafrostError(`snapshot ${file.id.slice(0, 8)} cannot be decrypted (damaged, or not of this repository)`, ExitCode.corrupted, { cause: err });
+    throw new PermafrostError(`snapshot file snapshots/${file.id} cannot be decrypted (damaged, or not of this repository)`, ExitCode.corrupted, { cause: err });
   }
 }
 
@@ -117,6 +144,6 @@ export function openPrivate(dek: Buffer, file: SnapshotFile): SnapshotPrivate {
   try {
     return openJson<SnapshotPrivate>(dek, `snapshot-private:${file.id}`, Buffer.from(file.private, 'base64'));
   } catch (err) {
-    throw new PermafrostError(`the manifest of snapshot ${file.id.slice(0, 8)} is damaged`, ExitCode.corrupted, { cause: err });
+    throw new PermafrostError(`the manifest of snapshot file snapshots/${file.id} is damaged`, ExitCode.corrupted, { cause: err });
   }
 }

@@ -15,7 +15,7 @@
 // Memory: about depth × batchBytes of chunk content plus the ranges being read.
 import type { Located } from './blob-index.js';
 import { aadOf, DamagedBlobError, type ChunkReader, type Extent } from './chunk-reader.js';
-import { packKey } from './format.js';
+import { readPackRange, readPackRangeInto } from './pack-read.js';
 import { OpenError, type OpenBlobSpec } from './open-pool.js';
 import { GcByBytes } from '../../streams/gc-by-bytes.js';
 import { BLOCK_SIZE, blockDigestsInto, fixedChunkId } from '../../streams/keyed-hash.js';
@@ -402,10 +402,10 @@ class StreamPlan {
         if (input && len <= input.size) {
           const [off] = await input.alloc([len]);
           inputSlot = { off, size: len };
-          const got = await this.reader.backend.getRangeInto!(packKey(pack), start, input.view(off, len));
+          const got = await readPackRangeInto(this.reader.backend, pack, start, input.view(off, len));
           data = input.view(off, got);
         } else {
-          data = await this.reader.backend.getRange(packKey(pack), start, len);
+          data = await readPackRange(this.reader.backend, pack, start, len);
         }
       } finally {
         reads.release();

@@ -19,7 +19,7 @@ import type { WorkerPool } from '../../streams/worker-pool.js';
 import { isAllZero } from '../../streams/zero-detect.js';
 import { BlobIntegrityError, openBlob } from '../../streams/blob-crypto.js';
 import { DamagedBlobError, MissingBlobError } from './chunk-reader.js';
-import { packKey } from './format.js';
+import { readPackRange } from './pack-read.js';
 import type { Backend } from './types.js';
 import type { BlobIndex, BlobType, IdScheme } from './blob-index.js';
 import type { RepoConfig } from './config.js';
@@ -63,7 +63,7 @@ export interface WrittenStream {
 export async function openMapSegment(backend: Backend, index: BlobIndex, mapKey: Buffer, id: string): Promise<MapEntry[]> {
   const e = index.get(id);
   if (!e) throw new MissingBlobError(id, backend.location);
-  const blob = await backend.getRange(packKey(e.pack), e.offset, e.length);
+  const blob = await readPackRange(backend, e.pack, e.offset, e.length);
   if (blob.length !== e.length) throw new DamagedBlobError(e.id, e.pack, 'pack is shorter than its index says');
   try {
     return decodeSegment(openBlob(mapKey, Buffer.from(e.id, 'hex'), blob)).entries;

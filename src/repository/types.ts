@@ -32,6 +32,8 @@ export interface Backend {
   /** Keys under a prefix (recursive), in no particular order. */
   list(prefix: string): AsyncIterable<{ key: string; size: number }>;
   delete(key: string): Promise<void>;
+  /** Optional: removes temporary files of writes that never finished, untouched for `olderThanMs`. */
+  removeStaleTemporaries?(olderThanMs: number): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -3,9 +3,9 @@
 // images, temporary images) as soon as the cloud returned their IDs. Written atomically (temp
 // file, fsync, rename, fsync of the directory), so a SIGKILL at any instant leaves either the
 // previous or the new state — never a torn file. Writes are serialized: steps run in parallel.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError, ExitCode, PermafrostError } from '../errors.js';
 import type { ResourceKind } from '../model/kinds.js';
 import type { IdMap } from '../../restore-plans/id-map.js';
 
@@ -78,14 +78,25 @@ export function readState(file: string): RestoreState | undefined {
 /** Writes `text` to `file` so that readers see the old or the new content, even after a power cut. */
 export function writeFileAtomic(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    // The previous file stays as it was, and no temporary file is left beside it.
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never created */
+    }
+    const e = err as NodeJS.ErrnoException;
+    throw new PermafrostError(`cannot write ${file}: ${e.message}`, e.code === 'ENOSPC' || e.code === 'EDQUOT' ? ExitCode.noSpace : ExitCode.config, { cause: err });
   }
-  renameSync(tmp, file);
   try {
     const dir = openSync(path.dirname(file), 'r');
     try {

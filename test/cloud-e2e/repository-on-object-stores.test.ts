@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBackend } from '../../src/repository/backends/index.js';
 import { deleteDemoContainer } from './helpers/demo-container.js';
 import { createS3TestProject, deleteS3TestProject, type S3TestProject } from './helpers/ec2-credentials.js';
 
@@ -17,6 +18,7 @@ const cli = fileURLToPath(new URL('../../bin/permafrost.js', import.meta.url));
 const suffix = randomBytes(4).toString('hex');
 const swiftContainer = `pf-test-e2e-swift-${suffix}`;
 const s3Bucket = `pf-test-e2e-s3-${suffix}`;
+const repairContainer = `pf-test-repair-swift-${suffix}`;
 
 let dir: string;
 let source: string;
@@ -47,6 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await deleteDemoContainer(swiftContainer);
+  await deleteDemoContainer(repairContainer);
   await deleteS3TestProject(creds);
   if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
@@ -64,6 +67,28 @@ async function roundTrip(url: string, env: NodeJS.ProcessEnv): Promise<void> {
 describe('a repository on the object stores, through the CLI', () => {
   it('swift://: init, backup-file, restore-file give back the same bytes', async () => {
     await roundTrip(`swift://${swiftContainer}/repo?cloud=devcloud-demo`, {});
+  });
+
+  it('swift://: with index/ deleted, repo repair index rebuilds it from the packs and the file restores the same', async () => {
+    const url = `swift://${repairContainer}/repo?cloud=devcloud-demo`;
+    await permafrost(['repo', 'init', '--repo', url]);
+    await permafrost(['backup-file', source, '--repo', url, '--name', 'source.bin']);
+    const backend = await openBackend(url);
+    let deleted = 0;
+    try {
+      const keys: string[] = [];
+      for await (const { key } of backend.list('index/')) keys.push(key);
+      for (const key of keys) await backend.delete(key);
+      deleted = keys.length;
+    } finally {
+      await backend.close();
+    }
+    expect(deleted).toBeGreaterThan(0);
+    expect(await permafrost(['repo', 'repair', 'index', '--repo', url])).toContain(`0 index files intact, ${deleted} rebuilt`);
+    const out = path.join(dir, 'restored-after-repair');
+    await permafrost(['restore-file', 'latest:source.bin', '--repo', url, '-o', out]);
+    expect(await sha256(out)).toBe(sourceSha);
+    await permafrost(['repo', 'check', '--read-data', '--repo', url]);
   });
 
   it('s3:// (Swift s3api): init, backup-file, restore-file, check --read-data, forget --prune', async () => {

@@ -18,7 +18,7 @@ describe('CLI: init, backup-file, snapshots, restore-file', () => {
     data = Buffer.concat([prng(3 * MiB, 'a'), Buffer.alloc(24 * MiB), prng(MiB, 'b'), Buffer.alloc(4 * MiB)]);
     writeFileSync(image, data);
     const r = await cli(['repo', 'init', '--repo', `file://${repo}`, '--json'], env);
-    expect(json(r)).toMatchObject({ version: 1 });
+    expect(json(r)).toMatchObject({ version: 2 });
   }, 180_000);
   afterAll(() => tmp.cleanup());
 

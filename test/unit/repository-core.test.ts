@@ -173,13 +173,13 @@ describe('repository', () => {
       await repo.close();
       const snapFile = path.join(dir, 'snapshots', s.id);
       const snap = JSON.parse(readFileSync(snapFile, 'utf8'));
-      writeFileSync(snapFile, JSON.stringify({ ...snap, version: 2 }));
+      writeFileSync(snapFile, JSON.stringify({ ...snap, version: 3 }));
       const r2 = await openRepository(dir, { password: 'p' });
-      await expectCode(r2.listSnapshots(), ExitCode.repository, /format version 2.*upgrade permafrost/);
+      await expectCode(r2.listSnapshots(), ExitCode.repository, /format version 3.*upgrade permafrost/);
       await r2.close();
       const cfgFile = path.join(dir, 'config');
-      writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(readFileSync(cfgFile, 'utf8')), version: 2 }));
-      await expectCode(openRepository(dir, { password: 'p' }), ExitCode.repository, /version 2.*only understands version 1/);
+      writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(readFileSync(cfgFile, 'utf8')), version: 3 }));
+      await expectCode(openRepository(dir, { password: 'p' }), ExitCode.repository, /version 3.*only understands versions 1…2/);
     } finally {
       t.cleanup();
     }

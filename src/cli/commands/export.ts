@@ -1,9 +1,27 @@
 // `permafrost export SNAPSHOT > bundle.tar`: one tar stream with the snapshot and its encrypted blobs.
 import type { Command } from 'commander';
-import { createWriteStream } from 'node:fs';
-import { UsageError } from '../../errors.js';
-import { exportBundle } from '../../repository/bundle.js';
+import { open } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { PermafrostError, UsageError } from '../../errors.js';
+import { exportBundle, type ExportReport } from '../../repository/bundle.js';
+import { outputWriteError, writeOutputFile } from '../output-file.js';
 import { addRepoOptions, formatBytes, withRepo, type RepoCliOptions } from '../repo-access.js';
+
+/** Into a file: written beside it and renamed when complete (output-file.ts); write errors keep their exit codes. */
+async function exportToFile(file: string, run: (out: Writable) => Promise<ExportReport>): Promise<ExportReport> {
+  return writeOutputFile(file, async (temp) => {
+    const fh = await open(temp, 'wx', 0o600).catch((err: unknown) => {
+      throw outputWriteError(file, err);
+    });
+    try {
+      return await run(fh.createWriteStream());
+    } catch (err) {
+      throw err instanceof PermafrostError || !(err as NodeJS.ErrnoException).code ? err : outputWriteError(file, err);
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+  });
+}
 
 export function register(program: Command): void {
   addRepoOptions(
@@ -16,8 +34,8 @@ export function register(program: Command): void {
     if (!opts.output && process.stdout.isTTY) throw new UsageError('refusing to write a binary bundle to a terminal: redirect stdout or use -o FILE');
     await withRepo(opts, async (repo) => {
       repo.requireRead('export');
-      const out = opts.output ? createWriteStream(opts.output, { mode: 0o600 }) : process.stdout;
-      const report = await exportBundle(repo, snapshot, out);
+      const run = (out: Writable): Promise<ExportReport> => exportBundle(repo, snapshot, out);
+      const report = opts.output ? await exportToFile(opts.output, run) : await run(process.stdout);
       const line = opts.json ? JSON.stringify(report) : `exported snapshot ${report.snapshot.slice(0, 8)}: ${report.streams} streams, ${report.blobs} blobs, ${formatBytes(report.bytes)}`;
       process.stderr.write(`${line}\n`);
     });

@@ -22,7 +22,9 @@ export function register(program: Command): void {
       process.stdout.write(
         `${report.dryRun ? 'would delete' : 'deleted'} ${report.packsDeleted} unused packs, ${report.dryRun ? 'would repack' : 'repacked'} ${report.packsRepacked} ` +
           `(${report.packsWritten} written), ${report.orphanPacksDeleted} orphan packs; ${report.blobsUnused} unused blobs; ` +
-          `${formatBytes(report.bytesBefore)} → ${formatBytes(report.bytesAfter)} (${formatBytes(report.bytesFreed)} freed)\n`,
+          `${formatBytes(report.bytesBefore)} → ${formatBytes(report.bytesAfter)} (${formatBytes(report.bytesFreed)} freed)` +
+          (report.packsReindexed > 0 ? `; ${report.packsReindexed} pack(s) in use had lost their index file: re-indexed from their trailer` : '') +
+          '\n',
       );
     });
   });

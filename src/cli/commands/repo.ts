@@ -1,4 +1,4 @@
-// `permafrost repo …`: init, key add/remove/list, check, unlock.
+// `permafrost repo …`: init, key add/remove/list, check, repair (repo-repair.ts), unlock.
 import type { Command } from 'commander';
 import { ThroughputMeter, progressMode } from '../../../streams/throughput-meter.js';
 import { ExitCode, PermafrostError, UsageError } from '../../errors.js';
@@ -7,6 +7,7 @@ import { checkRepository } from '../../repository/check.js';
 import { initRepository, readPasswordFile } from '../../repository/index.js';
 import { addPassphrase, addPublicKey, listKeySlots, removeKeySlot } from '../../repository/key-admin.js';
 import { unlock } from '../../repository/locks.js';
+import { registerRepair } from './repo-repair.js';
 import { addRepoOptions, canPrompt, cliPassword, formatBytes, printJson, promptPassword, repoUrl, withRepo, type RepoCliOptions } from '../repo-access.js';
 
 interface InitOpts extends RepoCliOptions {
@@ -125,6 +126,8 @@ export function register(program: Command): void {
       }
     });
   });
+
+  registerRepair(repo);
 
   repo
     .command('unlock')

@@ -19,6 +19,7 @@ import { prestartReadPool, type ChunkReader, type Extent } from '../../repositor
 import { OpenError, spawnStreamWorker } from '../../repository/open-pool.js';
 import { restoreStream, streamExtents } from '../../repository/stream-reader.js';
 import { addRepoOptions, formatBytes, printJson, withRepo, type RepoCliOptions } from '../repo-access.js';
+import { writeOutputFile } from '../output-file.js';
 import { stopWorker } from '../../../streams/worker-stop.js';
 
 interface RestoreOpts extends RepoCliOptions {
@@ -93,11 +94,11 @@ type FileVerify = { tree: BlockTreeDigest; idKey: Uint8Array } | { hasher: Trail
  * runs). Returns the stream digest when verifying: the block tree folded by restoreStream, or the
  * SHA-256 a worker thread computes by reading the file back behind the writes.
  */
-async function toFile(file: string, size: number, reader: ChunkReader, maps: string[], verify: FileVerify, meter: ThroughputMeter): Promise<string | undefined> {
+async function toFile(file: string, size: number, reader: ChunkReader, maps: string[], verify: FileVerify, meter: ThroughputMeter, shownAs = file): Promise<string | undefined> {
   const hasher = verify && 'hasher' in verify ? verify.hasher : undefined;
   const tree = verify && 'tree' in verify ? verify : undefined;
   const failWrite = (err: NodeJS.ErrnoException): never => {
-    throw new PermafrostError(`cannot write ${file}: ${err.message}`, err.code === 'ENOSPC' || err.code === 'EDQUOT' ? ExitCode.noSpace : ExitCode.config);
+    throw new PermafrostError(`cannot write ${shownAs}: ${err.message}`, err.code === 'ENOSPC' || err.code === 'EDQUOT' ? ExitCode.noSpace : ExitCode.config);
   };
   const fh = await open(file, 'w+', 0o600).catch(failWrite);
   try {
@@ -186,24 +187,35 @@ async function restore(name: string | undefined, snap: string, opts: RestoreOpts
     const verify = Boolean(opts.verify && sha256);
     const alg = digestAlgOf(sha256);
     let actual: string | undefined;
+    const mismatch = (digest: string | undefined): void => {
+      if (digest && digest !== sha256) {
+        throw new PermafrostError(`restored data of "${name}" does not match the ${alg} digest recorded at backup: the repository is damaged (run \`permafrost repo check --read-data\`)`, ExitCode.corrupted);
+      }
+    };
     if (toStdoutMode) {
       const sha = verify ? createStreamDigest(alg) : undefined;
       await toStdout(streamExtents(reader, maps), sha, meter);
       actual = sha?.digest();
-    } else if (verify && alg === 'sha256-b4k') {
-      actual = await toFile(opts.output!, size, reader, maps, { tree: new BlockTreeDigest(), idKey: repo.secrets.idKey }, meter);
     } else {
-      const hasher = verify ? new TrailingHash() : undefined;
-      try {
-        actual = await toFile(opts.output!, size, reader, maps, hasher ? { hasher } : undefined, meter);
-      } finally {
-        await hasher?.close();
-      }
+      // Written beside the target and renamed only once complete and verified (output-file.ts).
+      actual = await writeOutputFile(opts.output!, async (temp) => {
+        let digest: string | undefined;
+        if (verify && alg === 'sha256-b4k') {
+          digest = await toFile(temp, size, reader, maps, { tree: new BlockTreeDigest(), idKey: repo.secrets.idKey }, meter, opts.output);
+        } else {
+          const hasher = verify ? new TrailingHash() : undefined;
+          try {
+            digest = await toFile(temp, size, reader, maps, hasher ? { hasher } : undefined, meter, opts.output);
+          } finally {
+            await hasher?.close();
+          }
+        }
+        mismatch(digest);
+        return digest;
+      });
     }
     meter.finish({ snapshot: info.id, stream: name });
-    if (actual && actual !== sha256) {
-      throw new PermafrostError(`restored data of "${name}" does not match the ${alg} digest recorded at backup: the repository is damaged (run \`permafrost repo check --read-data\`)`, ExitCode.corrupted);
-    }
+    mismatch(actual);
     const result = { snapshot: info.id, stream: name, size, sha256, verified: Boolean(actual), output: opts.output, mibPerSec: Number(meter.mibPerSec.toFixed(1)), seconds: meter.elapsedSec };
     if (opts.json) printJson(result);
     else if (!toStdoutMode) {

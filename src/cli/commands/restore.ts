@@ -1,7 +1,7 @@
 // `permafrost restore`: plan a restore (review, edit), apply it (resumable, --rollback), verify
 // it later; or all in one (`restore SNAPSHOT … --yes`). See docs/restore.md and
 // docs/restore-plans.md.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
 import { selectServiceModules } from '../../../services/registry.js';
@@ -11,6 +11,7 @@ import { ExitCode, PermafrostError, UsageError } from '../../errors.js';
 import { addCloudOptions, sessionFromOptions, type CloudCommandOptions } from '../../openstack/connect.js';
 import { openRepository } from '../../repository/index.js';
 import { openState, readPlanFile, runApply, runRollback, runVerify, type ApplyRunResult } from '../../restore/apply-restore.js';
+import { writeFileAtomic } from '../../restore/state-file.js';
 import type { FidelityResult } from '../../restore/fidelity-report.js';
 import { fidelityText } from '../../restore/fidelity-text.js';
 import { planRestore } from '../../restore/plan-restore.js';
@@ -103,7 +104,7 @@ async function planCommand(snapshot: string, opts: PlanCliOptions): Promise<{ pl
         modules,
       });
       const file = opts.output ?? `restore-plan-${plan.id}.json`;
-      writeFileSync(file, serializePlan(plan));
+      writeFileAtomic(file, serializePlan(plan));
       const store = openState(file, plan, repoUrl);
       await store.update(() => undefined);
       if (opts.json) process.stdout.write(serializePlan(plan));

@@ -204,6 +204,25 @@ export class LocalBackend implements Backend {
     }
   }
 
+  /**
+   * Removes files left in tmp/ by writes that never finished (kill -9, a full disk) and not
+   * modified for `olderThanMs`; returns how many. A write in progress keeps its file fresh.
+   */
+  async removeStaleTemporaries(olderThanMs: number): Promise<number> {
+    const dir = path.join(this.root, TMP_DIR);
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    let removed = 0;
+    const now = Date.now();
+    for (const name of names) {
+      if (!name.endsWith('.tmp')) continue;
+      const file = path.join(dir, name);
+      const st = await fs.stat(file).catch(() => undefined);
+      if (!st?.isFile() || now - st.mtimeMs < olderThanMs) continue;
+      if (await fs.unlink(file).then(() => true, () => false)) removed++;
+    }
+    return removed;
+  }
+
   async delete(key: string): Promise<void> {
     await fs.unlink(this.file(key)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') mapFsError(err, `${this.location}/${key}`);
