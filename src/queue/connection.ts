@@ -32,7 +32,8 @@ export function describeQueueUrl(url: string): string {
 export async function connectQueue(url: string): Promise<Redis> {
   const where = describeQueueUrl(url);
   const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true, connectTimeout: 5000, retryStrategy: (n) => Math.min(n * 200, 2000) });
-  redis.on('error', () => undefined); // reported by the PING below or by the command that fails
+  let lastError: Error | undefined;
+  redis.on('error', (err: Error) => void (lastError = err)); // reported by the PING below or by the command that fails
   try {
     await Promise.race([
       redis.connect().then(() => redis.ping()),
@@ -40,7 +41,7 @@ export async function connectQueue(url: string): Promise<Redis> {
     ]);
   } catch (err) {
     redis.disconnect();
-    throw new PermafrostError(`cannot reach the queue's Redis at ${where}: ${(err as Error).message}; start Redis (scripts/ensure-redis.sh on this machine) or fix --queue/PERMAFROST_QUEUE`, ExitCode.unreachable, { cause: err });
+    throw new PermafrostError(`cannot reach the queue's Redis at ${where}: ${(lastError ?? (err as Error)).message}; start Redis (scripts/ensure-redis.sh on this machine) or fix --queue/PERMAFROST_QUEUE`, ExitCode.unreachable, { cause: err });
   }
   return redis;
 }
