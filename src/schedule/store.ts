@@ -66,9 +66,10 @@ export class ScheduleStore {
     return new Set(jobs.filter((j) => j?.repeatJobKey === name).map((j) => Number(j.opts.prevMillis ?? j.timestamp)));
   }
 
-  /** Workers connected to the queue (BullMQ names their connections). */
+  /** Workers connected to this queue (BullMQ names their connections; Redis lists clients of every database). */
   async workerCount(): Promise<number> {
-    return (await this.queue.getWorkers()).length;
+    const db = String(this.redis.options.db ?? 0);
+    return (await this.queue.getWorkers()).filter((w) => w.db === db).length;
   }
 
   async close(): Promise<void> {

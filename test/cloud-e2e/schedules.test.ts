@@ -4,7 +4,8 @@
 //     its retention (keep-last 2 leaves 2 snapshots), and `schedule list` shows the results;
 //   - the same pattern on a queue with no worker: the run shows as missed;
 //   - SIGKILL of the worker running a job: the other worker takes it over (stalled-job check)
-//     and completes it.
+//     and completes it; `schedule exec` (systemd/cron) runs the same backup + retention alone.
+// The two scenarios run side by side (own queues, own repositories) to keep the file short.
 // Redis databases 11 (two workers), 12 (no worker) and 13 (takeover) are this suite's own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -116,7 +117,7 @@ describe('permafrost schedule + worker on Redis', () => {
     'schedule', 'add', name, '--cron', cron, '--os-cloud', ADMIN, '--project', PROJECT, '--services', 'identity,networks', '--keep-last', '2', '--repo', repo, '--queue', queue,
   ];
 
-  it('two workers run a one-minute schedule exactly once per minute for three minutes, with retention; no worker: missed', async () => {
+  it.concurrent('two workers run a one-minute schedule exactly once per minute for three minutes, with retention; no worker: missed', async () => {
     const [w1, w2] = [startWorker(QUEUE.twoWorkers), startWorker(QUEUE.twoWorkers)];
     await Promise.all([waitForLog(w1!, 'runs scheduled-backup'), waitForLog(w2!, 'runs scheduled-backup')]);
     const added = await permafrost(scheduleArgs('minutely', QUEUE.twoWorkers, repoMinutely), ENV);
@@ -171,7 +172,7 @@ describe('permafrost schedule + worker on Redis', () => {
     expect([w1!.proc.exitCode, w2!.proc.exitCode]).toEqual([0, 0]);
   });
 
-  it('a SIGKILLed worker’s run is taken over and completed by the other worker', async () => {
+  it.concurrent('a SIGKILLed worker’s run is taken over and completed by the other worker; `schedule exec` runs without a queue', async () => {
     const [w1, w2] = [startWorker(QUEUE.takeover), startWorker(QUEUE.takeover)];
     await Promise.all([waitForLog(w1!, 'runs scheduled-backup'), waitForLog(w2!, 'runs scheduled-backup')]);
     // a pattern that does not fire during the test: the run is started with `schedule run`
@@ -205,5 +206,18 @@ describe('permafrost schedule + worker on Redis', () => {
     expect(starts.map((s) => s.workerId)).toEqual([first!.workerId, `${hostname()}:${survivor.proc.pid}`]);
     expect(await snapshotsOf(repoTakeover, projectId)).toEqual(record!.snapshots);
     await stopWorker(survivor);
+
+    // `schedule exec` (what the systemd service and crontab line start): the same run in its own process
+    const before = await snapshotsOf(repoTakeover, projectId);
+    expect(before).toHaveLength(1);
+    const exec = await permafrost(['schedule', 'exec', 'by-hand', '--os-cloud', ADMIN, '--project', PROJECT, '--services', 'identity,networks', '--keep-last', '1', '--repo', repoTakeover], ENV);
+    expect(exec.code, exec.stderr).toBe(0);
+    expect(exec.stdout).toMatch(/ok: snapshots [0-9a-f]{8}; retention kept 1, removed 1/);
+    const after = await snapshotsOf(repoTakeover, projectId);
+    expect(after).toHaveLength(1);
+    expect(after).not.toEqual(before);
+    const noPassword = await permafrost(['schedule', 'exec', 'by-hand', '--os-cloud', ADMIN, '--project', PROJECT, '--keep-last', '1', '--repo', repoTakeover], { ...ENV, PERMAFROST_PASSWORD: undefined });
+    expect(noPassword.code).toBe(8);
+    expect(noPassword.stdout).toContain('PERMAFROST_PASSWORD_FILE');
   });
 });

@@ -8,7 +8,7 @@ import { checkCron, DEFAULT_TZ } from '../../schedule/cron.js';
 import { checkRetention, checkScheduleName, type ScheduleSpec } from '../../schedule/spec.js';
 import { collect } from '../repo-access.js';
 
-export interface SpecCliOptions {
+export interface SpecCliOptions extends KeepCliOptions {
   cron?: string;
   tz?: string;
   osCloud?: string;
@@ -18,12 +18,6 @@ export interface SpecCliOptions {
   project?: string[];
   allProjects?: boolean;
   services?: string;
-  keepLast?: string;
-  keepHourly?: string;
-  keepDaily?: string;
-  keepWeekly?: string;
-  keepMonthly?: string;
-  keepYearly?: string;
   keepWithin?: string;
   prune?: boolean;
 }
@@ -36,6 +30,9 @@ const KEEP = [
   ['monthly', 'keepMonthly', '--keep-monthly <n>', 'keep one per month for the last N months that have one'],
   ['yearly', 'keepYearly', '--keep-yearly <n>', 'keep one per year for the last N years that have one'],
 ] as const;
+
+/** `--keep-last` … `--keep-yearly` as commander hands them over. */
+type KeepCliOptions = { [K in (typeof KEEP)[number][1]]?: string };
 
 export function addSpecOptions(cmd: Command, withCron: boolean): Command {
   if (withCron) {
