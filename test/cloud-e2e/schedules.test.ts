@@ -7,7 +7,8 @@
 //     and completes it; `schedule exec` (systemd/cron) runs the same backup + retention alone.
 // The two scenarios run side by side (own queues, own repositories) to keep the file short.
 // Redis databases 11 (two workers), 12 (no worker) and 13 (takeover) are this suite's own.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { rm } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { osJson, permafrost, REPO_ROOT } from './helpers/openstack-cli.js';
 import type { RunRecord, RunStart } from '../../src/schedule/run-records.js';
 import type { ScheduleStatus } from '../../src/schedule/status.js';
 
+const run = promisify(execFile);
 const ADMIN = 'devcloud-admin';
 const suffix = randomBytes(3).toString('hex');
 const PROJECT = `pf-test-schedules-${suffix}`;
@@ -88,14 +90,22 @@ describe('permafrost schedule + worker on Redis', () => {
       await redis.flushdb();
       redis.disconnect();
     }
-    const project = await osJson<{ id: string }>(ADMIN, ['project', 'create', PROJECT, '--description', 'permafrost schedules test']);
+    const [project, admin] = await Promise.all([
+      osJson<{ id: string }>(ADMIN, ['project', 'create', PROJECT, '--description', 'permafrost schedules test']),
+      osJson<{ id: string }>(ADMIN, ['user', 'show', 'admin']),
+    ]);
     projectId = project.id;
-    const admin = await osJson<{ id: string }>(ADMIN, ['user', 'show', 'admin']);
-    await osJson(ADMIN, ['role', 'add', '--user', admin.id, '--project', projectId, 'member']).catch(() => undefined);
-    await os(['network', 'create', '--project', projectId, `${PROJECT}-net`]);
-    await os(['subnet', 'create', '--project', projectId, '--network', `${PROJECT}-net`, '--subnet-range', '10.231.0.0/24', `${PROJECT}-subnet`]);
-    repoMinutely = await freshRepository('pf-test-schedules-minutely');
-    repoTakeover = await freshRepository('pf-test-schedules-takeover');
+    const network = async (): Promise<void> => {
+      await os(['network', 'create', '--project', projectId, `${PROJECT}-net`]);
+      await os(['subnet', 'create', '--project', projectId, '--network', `${PROJECT}-net`, '--subnet-range', '10.231.0.0/24', `${PROJECT}-subnet`]);
+    };
+    [repoMinutely, repoTakeover] = await Promise.all([
+      freshRepository('pf-test-schedules-minutely'),
+      freshRepository('pf-test-schedules-takeover'),
+      // a member role: the backup then runs with a token scoped to the project
+      run('openstack', ['--os-cloud', ADMIN, 'role', 'add', '--user', admin.id, '--project', projectId, 'member'], { timeout: 120_000 }),
+      network(),
+    ]);
   });
 
   afterAll(async () => {
@@ -106,9 +116,10 @@ describe('permafrost schedule + worker on Redis', () => {
       redis.disconnect();
     }
     if (projectId) {
-      await osJson(ADMIN, ['subnet', 'delete', `${PROJECT}-subnet`]).catch(() => undefined);
-      await osJson(ADMIN, ['network', 'delete', `${PROJECT}-net`]).catch(() => undefined);
-      await osJson(ADMIN, ['project', 'delete', projectId]).catch(() => undefined);
+      const cleanup = (args: string[]) => run('openstack', ['--os-cloud', ADMIN, ...args], { timeout: 120_000 });
+      await cleanup(['subnet', 'delete', `${PROJECT}-subnet`]);
+      await cleanup(['network', 'delete', `${PROJECT}-net`]);
+      await cleanup(['project', 'delete', projectId]);
     }
     for (const repo of [repoMinutely, repoTakeover]) if (repo) await rm(path.dirname(repo), { recursive: true, force: true });
   });
