@@ -12,10 +12,13 @@ function parse(pattern: string, tz: string, currentDate: number) {
 
 /** Throws a usage error naming the problem when `pattern` is not a cron pattern. */
 export function checkCron(pattern: string, tz = DEFAULT_TZ): string {
+  const form = 'use five fields: minute hour day-of-month month day-of-week, e.g. "0 2 * * *"';
+  const fields = pattern.trim().split(/\s+/).length;
+  if (fields !== 5) throw new UsageError(`--cron "${pattern}" has ${fields} field${fields === 1 ? '' : 's'}: ${form}`);
   try {
     parse(pattern, tz, Date.now()).next();
   } catch (err) {
-    throw new UsageError(`--cron "${pattern}" is not a cron pattern (${(err as Error).message}); use five fields: minute hour day-of-month month day-of-week, e.g. "0 2 * * *"`);
+    throw new UsageError(`--cron "${pattern}" (time zone ${tz}) is not a valid cron pattern (${(err as Error).message}); ${form}, and --tz an IANA zone such as Europe/Berlin`);
   }
   return pattern;
 }

@@ -30,8 +30,11 @@ describe('cron fire times', () => {
   });
 
   it('refuses a malformed pattern with a usage error that shows the form', () => {
-    expect(() => checkCron('61 * * * *')).toThrow(/not a cron pattern.*minute hour day-of-month/);
-    expect(() => checkCron('every night')).toThrow(/not a cron pattern/);
+    expect(() => checkCron('61 * * * *')).toThrow(/not a valid cron pattern.*minute hour day-of-month/);
+    expect(() => checkCron('every night')).toThrow(/has 2 fields: use five fields/);
+    expect(() => checkCron('0 2 * *')).toThrow(/has 4 fields/);
+    expect(() => checkCron('0 0 2 * * *')).toThrow(/has 6 fields/);
+    expect(() => checkCron('0 2 * * *', 'Mars/Olympus')).toThrow(/not a valid cron pattern/);
     expect(checkCron('0 2 * * 1-5')).toBe('0 2 * * 1-5');
   });
 
