@@ -13,48 +13,57 @@ npx tsc -p tsconfig.test.json
 bash test/cloud/ensure.sh
 # the second, independent cloud: target of the cross-cloud restore tests
 bash test/cloud/ensure.sh --instance two
+# job queues and schedules are tested against a real Redis (installed and started when missing)
+bash scripts/ensure-redis.sh
 export PERMAFROST_CLOUD_READY=1
 mkdir -p .test-results
 rm -f .test-results/*.json
-# Four lanes side by side: the unit suites (CPU), the demo restore suite (long waits on the cloud:
-# whole projects restored, servers booting), the in-place overwrite suites (each in its own small
-# project, several servers stopped/rebuilt) and every other real-cloud suite. The restore suites never
-# touch the shared demo project except to back it up (they restore into copies), and every
-# real-cloud suite names what it creates pf-test-* and leaves those out of its backups, so the
-# lanes do not disturb each other; together they take about the time of the longest lane.
-restore_suites=(test/cloud-e2e/restore-demo.test.ts)
-overwrite_suites=(test/cloud-e2e/restore-overwrite.test.ts test/cloud-e2e/restore-overwrite-resume.test.ts)
+# Lanes side by side: the unit suites (CPU) and several real-cloud lanes that mostly wait on the
+# cloud (whole projects restored, servers booting, schedules waiting for minute boundaries). The
+# restore suites never touch the shared demo project except to back it up (they restore into
+# copies), and every real-cloud suite names what it creates pf-test-* and leaves those out of its
+# backups, so the lanes do not disturb each other; together they take about the time of the
+# longest lane. A lane is "name:file file ..."; the "cloud" lane runs every other cloud suite.
+lanes=(
+  "restore:test/cloud-e2e/restore-demo.test.ts"
+  "overwrite:test/cloud-e2e/restore-overwrite.test.ts test/cloud-e2e/restore-overwrite-resume.test.ts"
+  "schedules:test/cloud-e2e/schedules.test.ts"
+)
+lane_names=(unit cloud)
 lane_excludes=()
-for f in "${restore_suites[@]}" "${overwrite_suites[@]}"; do lane_excludes+=(--exclude "$f"); done
+for lane in "${lanes[@]}"; do
+  for f in ${lane#*:}; do lane_excludes+=(--exclude "$f"); done
+done
+declare -A lane_pid
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.test-results/unit.json "$@" \
   > .test-results/unit.log 2>&1 &
-unit_pid=$!
-npx vitest run --project cloud --reporter=default --reporter=json --outputFile.json=.test-results/restore.json "${restore_suites[@]}" "$@" \
-  > .test-results/restore.log 2>&1 &
-restore_pid=$!
-npx vitest run --project cloud --reporter=default --reporter=json --outputFile.json=.test-results/overwrite.json "${overwrite_suites[@]}" "$@" \
-  > .test-results/overwrite.log 2>&1 &
-overwrite_pid=$!
-cloud_status=0
+lane_pid[unit]=$!
+for lane in "${lanes[@]}"; do
+  name=${lane%%:*}
+  # shellcheck disable=SC2086 # the lane's files are a space-separated list
+  npx vitest run --project cloud --reporter=default --reporter=json --outputFile.json=".test-results/$name.json" ${lane#*:} "$@" \
+    > ".test-results/$name.log" 2>&1 &
+  lane_pid[$name]=$!
+  lane_names+=("$name")
+done
+declare -A lane_status
+lane_status[cloud]=0
 npx vitest run --project cloud "${lane_excludes[@]}" --reporter=default --reporter=json --outputFile.json=.test-results/cloud.json "$@" \
-  2>&1 | tee .test-results/cloud.log || cloud_status=$?
-unit_status=0
-wait "$unit_pid" || unit_status=$?
-restore_status=0
-wait "$restore_pid" || restore_status=$?
-overwrite_status=0
-wait "$overwrite_pid" || overwrite_status=$?
-echo "---- overwrite suites (.test-results/overwrite.log)"
-cat .test-results/overwrite.log
-echo "---- restore suite (.test-results/restore.log)"
-cat .test-results/restore.log
-echo "---- unit suites (.test-results/unit.log)"
-cat .test-results/unit.log
+  2>&1 | tee .test-results/cloud.log || lane_status[cloud]=$?
+for name in "${!lane_pid[@]}"; do
+  lane_status[$name]=0
+  wait "${lane_pid[$name]}" || lane_status[$name]=$?
+done
+for name in "${lane_names[@]}"; do
+  [ "$name" = cloud ] && continue
+  echo "---- $name lane (.test-results/$name.log)"
+  cat ".test-results/$name.log"
+done
 node -e '
   const fs = require("node:fs");
   let passed = 0, failed = 0, skipped = 0;
   const brokenFiles = [];
-  for (const f of ["unit", "cloud", "restore", "overwrite"]) {
+  for (const f of process.argv.slice(1)) {
     const file = `.test-results/${f}.json`;
     if (!fs.existsSync(file)) { console.error(`no results from the ${f} project`); failed++; continue; }
     const r = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -72,14 +81,15 @@ node -e '
   }
   if (brokenFiles.length) console.log(`failed test files:\n${brokenFiles.join("\n")}`);
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : "") + (brokenFiles.length ? `, ${brokenFiles.length} file(s) failed` : ""));
-'
+' "${lane_names[@]}"
 # A lane can also fail with every file passing (vitest exits 1 on an unhandled error between tests):
 # name the lane and show that part of its log last, where a CI log tail shows it.
-for lane in unit cloud restore overwrite; do
-  status_var="${lane}_status"
-  if [ "${!status_var}" != 0 ]; then
-    echo "lane $lane exited ${!status_var}; errors reported in .test-results/$lane.log:"
-    grep -E -A6 "Unhandled (Error|Rejection)|Error: |FAIL " ".test-results/$lane.log" | tail -30 || true
+all_ok=1
+for name in "${lane_names[@]}"; do
+  if [ "${lane_status[$name]}" != 0 ]; then
+    all_ok=0
+    echo "lane $name exited ${lane_status[$name]}; errors reported in .test-results/$name.log:"
+    grep -E -A6 "Unhandled (Error|Rejection)|Error: |FAIL " ".test-results/$name.log" | tail -30 || true
   fi
 done
-[ "$unit_status" = 0 ] && [ "$cloud_status" = 0 ] && [ "$restore_status" = 0 ] && [ "$overwrite_status" = 0 ]
+[ "$all_ok" = 1 ]
