@@ -19,6 +19,8 @@ export interface LockInfo {
   command: string;
   time: string;
   refreshed: string;
+  /** Set on a per-project run lock (run-lock.ts): the project and the backup holding it. */
+  run?: { project: string; backupId: string };
 }
 
 function processAlive(pid: number): boolean {
@@ -50,6 +52,7 @@ export async function listLocks(backend: Backend): Promise<LockInfo[]> {
 }
 
 function describe(l: LockInfo): string {
+  if (l.run) return `run lock of project ${l.run.project} by "${l.command}" (backup ${l.run.backupId}, pid ${l.pid} on ${l.hostname}, since ${l.time})`;
   return `${l.exclusive ? 'exclusive' : 'shared'} lock by "${l.command}" (pid ${l.pid} on ${l.hostname}, since ${l.time})`;
 }
 
