@@ -74,8 +74,24 @@ export async function withRepo<T>(opts: RepoCliOptions, fn: (repo: PermafrostRep
   }
 }
 
+let valueOutput = false;
+
+/** `-f value`: printJson prints bare values instead of a document. */
+export function setValueOutput(on: boolean): void {
+  valueOutput = on;
+}
+
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  if (valueOutput) process.stdout.write(valueLines(value));
+  else process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** As `openstack -f value`: one line per record, its scalar fields separated by spaces. */
+export function valueLines(value: unknown): string {
+  const scalar = (v: unknown): boolean => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+  const line = (v: unknown): string => (scalar(v) ? String(v) : Object.values(v as object).filter(scalar).map(String).join(' '));
+  const records = Array.isArray(value) ? value : [value];
+  return records.map((r) => `${line(r)}\n`).join('');
 }
 
 export function formatBytes(n: number): string {
