@@ -42,11 +42,14 @@ export function canPrompt(): boolean {
 }
 
 /** The password from --password-file/--password-command, the environment or a prompt; undefined if none can be had. */
-export async function cliPassword(opts: RepoCliOptions, question = 'repository password: '): Promise<string | undefined> {
+export async function cliPassword(opts: RepoCliOptions, question = 'repository password: ', ask: { confirm?: boolean } = {}): Promise<string | undefined> {
   const pw = await resolvePassword({ passwordFile: opts.passwordFile, passwordCommand: opts.passwordCommand });
   if (pw !== undefined) return pw;
-  if (canPrompt()) return promptPassword(question);
-  return undefined;
+  if (!canPrompt()) return undefined;
+  const typed = await promptPassword(question);
+  // a new password is asked twice: a typo would lock the user out of the repository
+  if (ask.confirm && (await promptPassword('repeat it: ')) !== typed) throw new UsageError('the two passwords differ; nothing was created');
+  return typed;
 }
 
 export async function openFromCli(opts: RepoCliOptions): Promise<PermafrostRepository> {
