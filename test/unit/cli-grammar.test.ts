@@ -27,7 +27,7 @@ beforeAll(async () => {
   requireBuilt();
   program = await buildProgram();
   walkCommands(program, (c) => byPath.set(commandPath(c).replace(/^permafrost ?/, ''), c));
-});
+}, 120_000);
 
 const longs = (c: Command): string[] => c.options.map((o) => o.long ?? '');
 
