@@ -8,6 +8,7 @@ import { snapshotKey } from '../../repository/format.js';
 import { RepoLock } from '../../repository/locks.js';
 import { prune } from '../../repository/prune.js';
 import { addRepoOptions, collect, formatBytes, printJson, withRepo, type RepoCliOptions } from '../repo-access.js';
+import { phaseProgress } from '../progress-bar.js';
 import { addSnapshotFilterOptions, filterFromOptions, type SnapshotFilterCliOptions } from '../snapshot-filter-options.js';
 
 interface ForgetOpts extends RepoCliOptions, SnapshotFilterCliOptions {
@@ -75,7 +76,8 @@ export function register(program: Command): void {
           await lock.release();
         }
       }
-      const pruned = opts.prune && !opts.dryRun ? await prune(repo) : undefined;
+      const progress = phaseProgress('prune', opts);
+      const pruned = opts.prune && !opts.dryRun ? await prune(repo, { onProgress: progress.update }).finally(() => progress.stop()) : undefined;
       if (opts.json) return printJson({ ...(planJson(plan, Boolean(opts.dryRun)) as object), ...(pruned ? { prune: pruned } : {}) });
       printPlan(plan, Boolean(opts.dryRun));
       if (pruned) process.stdout.write(`prune: ${pruned.packsDeleted} packs deleted, ${pruned.packsRepacked} repacked, ${formatBytes(pruned.bytesFreed)} freed\n`);
