@@ -77,7 +77,8 @@ export async function backupProject(opts: ProjectBackupOptions): Promise<Project
     return await backupProjectAs(opts, backupId, run.error);
   } finally {
     run.release();
-    await lock.release();
+    // a lock that cannot be removed now stops counting once its heartbeat is stale
+    await lock.release().catch(() => undefined);
   }
 }
 

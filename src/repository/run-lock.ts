@@ -6,10 +6,8 @@
 // belongs to a run that crashed. The sweep of temporaries asks the same question (liveRunIds).
 // Protocol: write ours, then list; any other live lock of the project → remove ours and refuse
 // (two runs starting at the same instant both refuse rather than both run).
-import os from 'node:os';
 import { ExitCode, PermafrostError } from '../errors.js';
-import { FORMAT_VERSION, LOCKS_PREFIX, randomId } from './format.js';
-import { listLocks, type LockInfo } from './locks.js';
+import { HeldLock, listLocks, newLockInfo, placeLock, type LockInfo } from './locks.js';
 import type { Backend, RunLockRequest } from './types.js';
 
 export const RUN_REFRESH_EVERY_MS = 30_000;
@@ -34,31 +32,12 @@ export function describeRun(l: LockInfo): string {
   return `backup ${l.run?.backupId} ("${l.command}", pid ${l.pid} on ${l.hostname}) started ${l.time}, heartbeat ${l.refreshed}`;
 }
 
-export class RunLock {
-  private timer: NodeJS.Timeout | undefined;
-  private released = false;
-
-  private constructor(private readonly backend: Backend, readonly info: LockInfo) {}
-
+export class RunLock extends HeldLock {
   static async acquire(backend: Backend, req: RunLockRequest, timing: RunLockTiming = {}): Promise<RunLock> {
-    const now = new Date().toISOString();
-    const info: LockInfo = {
-      version: FORMAT_VERSION,
-      id: randomId(16),
-      exclusive: false,
-      hostname: os.hostname(),
-      pid: process.pid,
-      command: req.command,
-      time: now,
-      refreshed: now,
-      run: { project: req.project, backupId: req.backupId },
-    };
-    const key = `${LOCKS_PREFIX}${info.id}`;
-    await backend.put(key, Buffer.from(JSON.stringify(info)));
+    const info = newLockInfo(req.command, false, { project: req.project, backupId: req.backupId });
     const checkedAt = Date.now();
-    const other = (await listLocks(backend)).find((l) => l.id !== info.id && l.run?.project === req.project && runIsLive(l, checkedAt, timing.staleMs));
+    const other = await placeLock(backend, info, (l) => l.run?.project === req.project && runIsLive(l, checkedAt, timing.staleMs));
     if (other) {
-      await backend.delete(key);
       const name = req.projectName ? `${req.projectName} (${req.project})` : req.project;
       throw new PermafrostError(
         `project ${name} is being backed up by another run: ${describeRun(other)}. Two backups of one project never overlap: ` +
@@ -66,23 +45,6 @@ export class RunLock {
         ExitCode.busy,
       );
     }
-    const lock = new RunLock(backend, info);
-    lock.timer = setInterval(() => void lock.refresh(), timing.refreshMs ?? RUN_REFRESH_EVERY_MS);
-    lock.timer.unref();
-    return lock;
-  }
-
-  /** Writes a fresh heartbeat (also called by the timer). */
-  async refresh(): Promise<void> {
-    if (this.released) return;
-    this.info.refreshed = new Date().toISOString();
-    await this.backend.put(`${LOCKS_PREFIX}${this.info.id}`, Buffer.from(JSON.stringify(this.info))).catch(() => undefined);
-  }
-
-  async release(): Promise<void> {
-    if (this.released) return;
-    this.released = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.backend.delete(`${LOCKS_PREFIX}${this.info.id}`).catch(() => undefined);
+    return new RunLock(backend, info, timing.refreshMs ?? RUN_REFRESH_EVERY_MS);
   }
 }
