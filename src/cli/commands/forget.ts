@@ -94,3 +94,6 @@ function printPlan(plan: ForgetPlan, dryRun: boolean): void {
   }
   if (plan.emptied.length > 0) process.stdout.write(`--allow-empty: no snapshot left of ${plan.emptied.join(', ')}\n`);
 }
+
+/** Kept for callers of the earlier forget module; the grouping lives in repository/snapshot-select.ts. */
+export { groupKey } from '../../repository/snapshot-select.js';
