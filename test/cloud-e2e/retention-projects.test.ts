@@ -5,7 +5,8 @@
 // one snapshot per project, and each remaining snapshot must still restore: the object's bytes
 // through restore-file, and both projects through restore plan + apply (with its built-in
 // verification) into new projects. A backup of a project whose run lock another host's live run
-// holds is refused (exit 13); a lock with an old heartbeat does not block.
+// holds is refused (exit 13); a lock with an old heartbeat does not block; `cleanup --repo` keeps
+// the temporaries of such a live run and deletes them once its heartbeat is stale.
 // Every project this suite creates is deleted in afterAll.
 import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ObjectClient } from '../../services/objects/client.js';
+import { ImageClient } from '../../services/images/client.js';
 import { openBackend } from '../../src/repository/backends/index.js';
 import { closeMemberProject, dropProject, freshRestoreRepository, notIdentical, openMemberProject, reportOf, runCli, type CliRun, type MemberProject } from './helpers/restore-harness.js';
 
@@ -149,6 +151,34 @@ describe('retention of project snapshots (real cloud)', () => {
       await backend.put(`locks/${lock.id}`, Buffer.from(JSON.stringify({ ...lock, refreshed: old })));
       await nightly(PROJECT_A, 'identity', '2026-01-04T03:00:00Z');
     } finally {
+      await backend.delete(`locks/${lock.id}`).catch(() => undefined);
+      await backend.close();
+    }
+  }, 20 * MINUTE);
+
+  it("cleanup --repo leaves alone the temporaries of another host's live run, and deletes them once its heartbeat is stale", async () => {
+    const backupId = `20260106T020000Z-${suffix}`;
+    const glance = await ImageClient.open(a!.member);
+    // a temporary as an upload-to-image leaves it: nothing but its name says whose it is
+    const image = await glance.createImage({ name: `permafrost-backup-${backupId}-vol-test`, disk_format: 'raw', container_format: 'bare' });
+    const backend = await openBackend(repo);
+    const now = new Date().toISOString();
+    const lock = { version: 1, id: `pftestcleanup${suffix}`, exclusive: false, hostname: `nightly-${suffix}-q9w3e`, pid: 7, command: 'backup', time: now, refreshed: now, run: { project: `devcloud-demo/${a!.projectId}`, backupId } };
+    await backend.put(`locks/${lock.id}`, Buffer.from(JSON.stringify(lock)));
+    const cleanup = (): Promise<CliRun> => runCli(['cleanup', '--os-cloud', 'devcloud-demo', '--project', PROJECT_A, '--repo', repo, '--json'], { timeoutMs: 10 * MINUTE });
+    try {
+      const alive = await cleanup();
+      expect(alive.code, alive.stderr).toBe(0);
+      const first = JSON.parse(alive.stdout) as { deleted: { id: string }[]; inUse: { id: string }[] };
+      expect(first.inUse.map((t) => t.id)).toContain(image.id);
+      expect(first.deleted.map((t) => t.id)).not.toContain(image.id);
+      // the run's heartbeat stops: it crashed, its temporary is a leftover
+      await backend.put(`locks/${lock.id}`, Buffer.from(JSON.stringify({ ...lock, refreshed: new Date(Date.now() - 10 * MINUTE).toISOString() })));
+      const crashed = await cleanup();
+      expect(crashed.code, crashed.stderr).toBe(0);
+      expect((JSON.parse(crashed.stdout) as { deleted: { id: string }[] }).deleted.map((t) => t.id)).toContain(image.id);
+    } finally {
+      await glance.deleteImage(image.id).catch(() => undefined);
       await backend.delete(`locks/${lock.id}`).catch(() => undefined);
       await backend.close();
     }

@@ -8,6 +8,7 @@ import { ExitCode } from '../../errors.js';
 import { resolveProject } from '../../inventory/resolve-project.js';
 import { findTemporaries, sweepTemporaries } from '../../backup/sweep.js';
 import { addRepoOptions, openFromCli, type RepoCliOptions } from '../repo-access.js';
+import { repositoryFromEnv } from '../common-options.js';
 import type { PermafrostRepository } from '../../repository/repository.js';
 
 interface CleanupOptions extends CloudCommandOptions, RepoCliOptions {
@@ -64,7 +65,7 @@ async function runCleanup(opts: CleanupOptions): Promise<number> {
 
 /** Runs the sweep with the repository's run locks when one is named (env or --repo). */
 async function sweepWithRepository<T>(opts: CleanupOptions, sweep: (liveRuns?: () => Promise<Set<string>>) => Promise<T>): Promise<T> {
-  if (!opts.repo && !process.env.PERMAFROST_REPOSITORY && !process.env.PERMAFROST_REPO) {
+  if (!opts.repo && !repositoryFromEnv()) {
     process.stderr.write('permafrost: no --repo given: only backups running on this host are recognised as alive; name the repository the backups write to so that runs on other hosts are too\n');
     return sweep();
   }
