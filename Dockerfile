@@ -5,7 +5,7 @@
 FROM node:20-bookworm AS build
 WORKDIR /opt/permafrost
 # the native helpers (native/) and zstd-napi are compiled by node-gyp during npm install
-RUN apt-get update && apt-get install -y --no-install-recommends g++ make python3 && rm -rf /var/lib/apt/lists/*
+# (node:20-bookworm is based on buildpack-deps: g++, make and python3 are there)
 COPY package.json package-lock.json tsconfig.json ./
 COPY native/package.json native/binding.gyp native/index.cjs native/
 COPY native/src native/src
