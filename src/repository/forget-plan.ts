@@ -52,7 +52,7 @@ export function emptiedProjects(all: SnapshotInfo[], removed: Set<string>): stri
 }
 
 /** The JSON form of a plan (`forget --json`, with or without --dry-run). */
-export function planJson(plan: ForgetPlan, dryRun: boolean): unknown {
+export function planJson(plan: ForgetPlan, dryRun: boolean): Record<string, unknown> {
   return {
     dryRun,
     groups: plan.groups.map((g) => ({

@@ -100,7 +100,7 @@ describe('forget: --keep-tag, --allow-empty, reasons', () => {
 
   it('the dry-run document says per group what is kept, by which rule, and what is removed', () => {
     const plan = planForget(list, { policy: { last: 1, daily: 2 }, filter: { projects: ['alpha'] }, groupBy: 'auto', allowEmpty: false });
-    const doc = planJson(plan, true) as { dryRun: boolean; removed: number; groups: { group: string; keep: { reasons: string[] }[]; remove: { reasons: string[] }[] }[] };
+    const doc = planJson(plan, true) as unknown as { dryRun: boolean; removed: number; groups: { group: string; keep: { reasons: string[] }[]; remove: { reasons: string[] }[] }[] };
     expect(doc.dryRun).toBe(true);
     expect(doc.groups[0].group).toBe('type=project cloud=c1 project=pa (alpha)');
     expect(doc.groups[0].keep.map((k) => k.reasons)).toEqual([['last', 'daily 2026-01-03'], ['daily 2026-01-02']]);

@@ -78,7 +78,7 @@ export function register(program: Command): void {
       }
       const progress = phaseProgress('prune', opts);
       const pruned = opts.prune && !opts.dryRun ? await prune(repo, { onProgress: progress.update }).finally(() => progress.stop()) : undefined;
-      if (opts.json) return printJson({ ...(planJson(plan, Boolean(opts.dryRun)) as object), ...(pruned ? { prune: pruned } : {}) });
+      if (opts.json) return printJson({ ...planJson(plan, Boolean(opts.dryRun)), ...(pruned ? { prune: pruned } : {}) });
       printPlan(plan, Boolean(opts.dryRun));
       if (pruned) process.stdout.write(`prune: ${pruned.packsDeleted} packs deleted, ${pruned.packsRepacked} repacked, ${formatBytes(pruned.bytesFreed)} freed\n`);
     });
