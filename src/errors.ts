@@ -26,6 +26,8 @@ export const ExitCode = {
   noSpace: 11,
   /** The restore preflight found mappings that cannot be satisfied; nothing was changed. */
   preflight: 12,
+  /** Another run holds the lock of the same project (a backup of it is in progress elsewhere). */
+  busy: 13,
   /** Interrupted by a signal. */
   interrupted: 130,
 } as const;

@@ -54,6 +54,8 @@ export interface ProjectBackupOptions {
   smallParallelism?: number;
   /** Opt-in parts of the backup (`--snapshot-data`). */
   exportOptions?: ExportOptions;
+  /** The time recorded in the snapshot instead of now (`--time`). */
+  snapshotTime?: string;
 }
 
 export interface ProjectBackupResult {
@@ -67,12 +69,16 @@ export interface ProjectBackupResult {
 export async function backupProject(opts: ProjectBackupOptions): Promise<ProjectBackupResult> {
   if (!opts.session.project) throw new PermafrostError('the session is not scoped to a project; pass --project NAME|ID', ExitCode.usage);
   const backupId = newBackupId();
-  // 0. this host's run registry: the sweep of a concurrent backup or cleanup leaves our temporaries alone
+  // 0. the project's run lock (no two backups of one project overlap, on any host; its heartbeat
+  // tells every sweep our temporaries are in use), and this host's run registry
+  const lock = await opts.repository.lockRun({ project: `${opts.session.cloudName}/${opts.project.id}`, projectName: opts.project.name, backupId, command: 'backup' });
   const run = registerRun(backupId, { projectId: opts.project.id });
   try {
     return await backupProjectAs(opts, backupId, run.error);
   } finally {
     run.release();
+    // a lock that cannot be removed now stops counting once its heartbeat is stale
+    await lock.release().catch(() => undefined);
   }
 }
 
@@ -85,7 +91,7 @@ async function backupProjectAs(opts: ProjectBackupOptions, backupId: string, reg
   // 1. leftovers of crashed runs go first, so they neither pile up nor land in the manifest
   const registry = registryError ? { registryError } : {};
   try {
-    const swept = await sweepTemporaries(session, home.id);
+    const swept = await sweepTemporaries(session, home.id, { liveRuns: () => repo.liveRuns() });
     reporter.emit({ event: 'sweep', projectId: project.id, deleted: swept.deleted.length, inUse: swept.inUse.length, failed: swept.failures.length, ...registry });
   } catch (err) {
     reporter.emit({ event: 'sweep', projectId: project.id, deleted: 0, inUse: 0, failed: 0, error: messageOf(err), ...registry });
@@ -154,7 +160,7 @@ async function backupProjectAs(opts: ProjectBackupOptions, backupId: string, reg
     backupId,
     kinds: kindCountsTag(counts),
   };
-  const writer = await repo.startSnapshot({ type: PROJECT_SNAPSHOT_TYPE, tags, ...(parent ? { parent: parent.id } : {}) });
+  const writer = await repo.startSnapshot({ type: PROJECT_SNAPSHOT_TYPE, tags, ...(parent ? { parent: parent.id } : {}), ...(opts.snapshotTime ? { time: opts.snapshotTime } : {}) });
   const temporaries = new BackupTemporaries(session, backupId);
   const parentStreams = new Set(parent?.streams ?? []);
   let temporariesLeft = 0;

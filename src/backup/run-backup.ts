@@ -39,6 +39,8 @@ export interface BackupRunOptions {
   signal: AbortSignal;
   /** Opt-in parts of the backup (`--snapshot-data`). */
   exportOptions?: ExportOptions;
+  /** The time recorded in the snapshots instead of now (`--time`). */
+  snapshotTime?: string;
 }
 
 export interface BackupRunResult {
@@ -71,6 +73,7 @@ export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult
         reporter: opts.reporter,
         signal: opts.signal,
         ...(opts.exportOptions ? { exportOptions: opts.exportOptions } : {}),
+        ...(opts.snapshotTime ? { snapshotTime: opts.snapshotTime } : {}),
       });
       const { services, failures } = summarise(res.manifest, opts.modules);
       const status = failures.length > 0 || res.temporariesLeft > 0 ? 'partial' : 'ok';

@@ -66,19 +66,25 @@ export interface SweepOptions {
   maxRounds?: number;
   /** Whether a backup ID is running on this host (default: the local run registry). */
   isRunning?: (backupId: string) => boolean | undefined;
+  /**
+   * The backup IDs whose run lock in the repository has a fresh heartbeat, on any host. Without
+   * it, only runs of this host are seen: every other run's temporaries count as leftovers.
+   */
+  liveRuns?: () => Promise<Set<string>>;
 }
 
 /**
- * Deletes the leftovers of dead runs. Liveness is decided per backup ID: the local run registry
- * knows the backups running on this host (the only source for an upload-to-image image, which
- * carries nothing but its name); for a backup it does not know, the owner metadata of any of its
- * temporaries that carries it (snapshots, clones, server images).
+ * Deletes the leftovers of dead runs. Liveness is decided per backup ID: a fresh heartbeat of its
+ * run lock in the repository (any host: the run lock is the source of truth), or this host's run
+ * registry, or the owner metadata of one of its temporaries naming a live process of this host.
+ * The host name only ever makes a run alive, never dead.
  */
 export async function sweepTemporaries(session: Session, projectId: string, opts: SweepOptions = {}): Promise<SweepResult> {
   const total: SweepResult = { deleted: [], inUse: [], failures: [] };
   const maxRounds = opts.maxRounds ?? 5;
   for (let round = 1; round <= maxRounds; round++) {
-    const res = await sweepOnce(session, projectId, opts.isRunning ?? ((id) => runIsAlive(id)));
+    const live = (await opts.liveRuns?.()) ?? new Set<string>();
+    const res = await sweepOnce(session, projectId, runLiveness(live, opts.isRunning ?? ((id) => runIsAlive(id))));
     total.deleted.push(...res.deleted);
     total.inUse = res.inUse;
     total.failures = res.failures;
@@ -100,6 +106,11 @@ async function sweepOnce(session: Session, projectId: string, isRunning: (backup
   const failures = await tracker.releaseAll();
   const failed = new Set(failures.map((f) => `${f.resource.kind}:${f.resource.id}`));
   return { deleted: leftovers.filter((t) => !failed.has(`${t.kind}:${t.id}`)), inUse, failures };
+}
+
+/** A run is alive when its run lock has a fresh heartbeat; else this host's registry decides. */
+export function runLiveness(liveRuns: Set<string>, registry: (backupId: string) => boolean | undefined): (backupId: string) => boolean | undefined {
+  return (id) => (liveRuns.has(id) ? true : registry(id));
 }
 
 /** The backup IDs among `found` whose run is alive (registry first, then owner metadata). */

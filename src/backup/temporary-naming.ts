@@ -3,8 +3,9 @@
 // upload-to-image: the `image_name` of the Cinder action; the image is never modified while
 // Cinder uploads into it). Snapshots, volumes and server images also carry metadata naming the
 // backup, the host and the process. `permafrost cleanup` (and the sweep at the start of every
-// backup) finds leftovers of a crashed run by name and leaves alone those of a run still alive
-// on this host: known from the local run registry (run-registry.ts), or from that metadata.
+// backup) finds leftovers of a crashed run by name and leaves alone those of a run still alive:
+// its run lock in the repository has a fresh heartbeat (any host), or it runs on this host (the
+// local run registry, run-registry.ts, or that metadata).
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -37,9 +38,8 @@ export function temporaryMetadata(backupId: string, pid: number = process.pid, h
 }
 
 /**
- * Whether the run that owns a temporary is still alive: same host and its pid answers signal 0.
- * Anything else (other host, dead pid, no metadata) counts as a leftover: a backup of one project
- * from two hosts at once is not supported without the Redis coordinator's project locks.
+ * Whether the metadata names a live permafrost process of this host. Only a positive answer
+ * counts: for another host's run the sweep asks the run lock's heartbeat (sweep.ts).
  */
 export function ownerIsAlive(meta: Record<string, unknown> | undefined, host: string = hostname()): boolean {
   if (!meta) return false;

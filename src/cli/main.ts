@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ExitCode, PermafrostError } from '../errors.js';
 import { configureLogging } from '../log/logger.js';
 import { scrubText } from '../log/secrets.js';
+import { applyGrammar, usageHint } from './grammar.js';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -22,7 +23,6 @@ export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('permafrost')
     .description('Back up and restore whole OpenStack projects into an encrypted, deduplicated repository.')
     .option('--debug', 'verbose diagnostics on stderr (never secrets)')
-    .showHelpAfterError()
     .exitOverride();
   // --debug is global: switch the logger on before any command runs, also for commands that
   // log before they open a cloud session.
@@ -39,6 +39,7 @@ export async function buildProgram(only?: string): Promise<Command> {
     const mod = (await import(pathToFileURL(path.join(dir, file)).href)) as Partial<CommandModule>;
     mod.register?.(program);
   }
+  applyGrammar(program);
   return program;
 }
 
@@ -49,6 +50,7 @@ export function reportError(err: unknown): number {
   }
   if (err instanceof PermafrostError) {
     process.stderr.write(`permafrost: ${scrubText(err.message)}\n`);
+    if (err.exitCode === ExitCode.usage) process.stderr.write(`${usageHint()}\n`);
     return err.exitCode;
   }
   const message = err instanceof Error ? (err.stack ?? err.message) : String(err);

@@ -4,27 +4,23 @@ import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { ExitCode, PermafrostError, UsageError } from '../errors.js';
-import { openRepository, resolvePassword, type OpenOptions } from '../repository/index.js';
+import { openRepository, passwordInEnv, resolvePassword, type OpenOptions } from '../repository/index.js';
+import { REPOSITORY_ENV, repositoryFromEnv } from './common-options.js';
 import type { PermafrostRepository } from '../repository/repository.js';
 
 export interface RepoCliOptions {
   repo?: string;
   passwordFile?: string;
+  passwordCommand?: string;
   publicKeyOnly?: string;
   json?: boolean;
 }
 
-export function addRepoOptions(cmd: Command, opts: { writeOnly?: boolean } = {}): Command {
-  cmd
-    .option('-r, --repo <url>', 'repository: a path, file:///path, swift://CONTAINER/PREFIX?cloud=NAME or s3://BUCKET/PREFIX (env PERMAFROST_REPOSITORY)')
-    .option('--password-file <file>', 'read the repository password from FILE (else PERMAFROST_PASSWORD, else a prompt on a TTY)');
-  if (opts.writeOnly) cmd.option('--public-key-only <file>', 'write-only host: open with this registered RSA public key instead of a password (env PERMAFROST_PUBLIC_KEY_FILE)');
-  return cmd;
-}
+export { addRepoOptions } from './common-options.js';
 
 export function repoUrl(opts: RepoCliOptions): string {
-  const url = opts.repo ?? process.env.PERMAFROST_REPOSITORY;
-  if (!url) throw new UsageError('no repository given: use --repo URL or set PERMAFROST_REPOSITORY');
+  const url = opts.repo ?? repositoryFromEnv();
+  if (!url) throw new UsageError(`no repository given: use --repo URL or set ${REPOSITORY_ENV}`);
   return url;
 }
 
@@ -45,23 +41,26 @@ export function canPrompt(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY);
 }
 
-/** The password from --password-file, the environment or a prompt; undefined if none can be had. */
-export async function cliPassword(opts: RepoCliOptions, question = 'repository password: '): Promise<string | undefined> {
-  const pw = await resolvePassword({ passwordFile: opts.passwordFile });
+/** The password from --password-file/--password-command, the environment or a prompt; undefined if none can be had. */
+export async function cliPassword(opts: RepoCliOptions, question = 'repository password: ', ask: { confirm?: boolean } = {}): Promise<string | undefined> {
+  const pw = await resolvePassword({ passwordFile: opts.passwordFile, passwordCommand: opts.passwordCommand });
   if (pw !== undefined) return pw;
-  if (canPrompt()) return promptPassword(question);
-  return undefined;
+  if (!canPrompt()) return undefined;
+  const typed = await promptPassword(question);
+  // a new password is asked twice: a typo would lock the user out of the repository
+  if (ask.confirm && (await promptPassword('repeat it: ')) !== typed) throw new UsageError('the two passwords differ; nothing was created');
+  return typed;
 }
 
 export async function openFromCli(opts: RepoCliOptions): Promise<PermafrostRepository> {
   const url = repoUrl(opts);
   const open: OpenOptions = {};
-  const publicKey = opts.publicKeyOnly ?? (opts.passwordFile || process.env.PERMAFROST_PASSWORD !== undefined ? undefined : process.env.PERMAFROST_PUBLIC_KEY_FILE);
+  const publicKey = opts.publicKeyOnly ?? (opts.passwordFile || opts.passwordCommand || passwordInEnv() ? undefined : process.env.PERMAFROST_PUBLIC_KEY_FILE);
   if (publicKey) open.publicKeyOnly = publicKey;
   else {
     const pw = await cliPassword(opts);
     if (pw === undefined) {
-      throw new PermafrostError('no repository password: set PERMAFROST_PASSWORD, use --password-file FILE, or run on a terminal to be asked', ExitCode.repository);
+      throw new PermafrostError('no repository password: set PERMAFROST_PASSWORD (or PERMAFROST_PASSWORD_FILE / PERMAFROST_PASSWORD_COMMAND), use --password-file FILE, or run on a terminal to be asked', ExitCode.repository);
     }
     open.password = pw;
   }
@@ -78,8 +77,24 @@ export async function withRepo<T>(opts: RepoCliOptions, fn: (repo: PermafrostRep
   }
 }
 
+let valueOutput = false;
+
+/** `-f value`: printJson prints bare values instead of a document. */
+export function setValueOutput(on: boolean): void {
+  valueOutput = on;
+}
+
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  if (valueOutput) process.stdout.write(valueLines(value));
+  else process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** As `openstack -f value`: one line per record, its scalar fields separated by spaces. */
+export function valueLines(value: unknown): string {
+  const scalar = (v: unknown): boolean => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+  const line = (v: unknown): string => (scalar(v) ? String(v) : Object.values(v as object).filter(scalar).map(String).join(' '));
+  const records = Array.isArray(value) ? value : [value];
+  return records.map((r) => `${line(r)}\n`).join('');
 }
 
 export function formatBytes(n: number): string {

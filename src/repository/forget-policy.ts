@@ -1,7 +1,8 @@
 // Retention policy of `forget` (pure logic): which snapshots to keep. Semantics follow the
 // well-known restic rules: within each group, newest first; keep-last N keeps the N newest;
 // keep-hourly/daily/weekly/monthly/yearly N keep the newest snapshot of each of the N most recent
-// periods that have one; keep-within D keeps everything newer than (newest snapshot − D).
+// periods that have one; keep-within D keeps everything newer than (newest snapshot − D);
+// keep-tag KEY[=VALUE] keeps every snapshot carrying that tag.
 // Periods are computed in UTC. A snapshot kept by any rule is kept.
 import { UsageError } from '../errors.js';
 
@@ -14,11 +15,14 @@ export interface RetentionPolicy {
   yearly?: number;
   /** Duration like `2y6m10d12h` (years, months, days, hours). */
   within?: string;
+  /** KEY or KEY=VALUE: snapshots carrying one of these tags are kept. */
+  tags?: string[];
 }
 
 export interface Dated {
   id: string;
   time: string;
+  tags?: Record<string, string>;
 }
 
 export interface Decision<T extends Dated> {
@@ -59,7 +63,14 @@ export function subtractDuration(from: Date, duration: string): Date {
 }
 
 export function policyIsEmpty(p: RetentionPolicy): boolean {
-  return p.last === undefined && p.hourly === undefined && p.daily === undefined && p.weekly === undefined && p.monthly === undefined && p.yearly === undefined && p.within === undefined;
+  return p.last === undefined && p.hourly === undefined && p.daily === undefined && p.weekly === undefined && p.monthly === undefined && p.yearly === undefined && p.within === undefined && !p.tags?.length;
+}
+
+/** Whether a snapshot carries the tag KEY (any value) or KEY=VALUE. */
+export function carriesTag(s: Dated, spec: string): boolean {
+  const eq = spec.indexOf('=');
+  if (eq < 0) return s.tags !== undefined && spec in s.tags;
+  return s.tags?.[spec.slice(0, eq)] === spec.slice(eq + 1);
 }
 
 /** Applies the policy to one group of snapshots. */
@@ -86,6 +97,7 @@ export function applyPolicy<T extends Dated>(snapshots: T[], policy: RetentionPo
     const limit = subtractDuration(new Date(sorted[0].time), policy.within).getTime();
     for (const s of sorted) if (new Date(s.time).getTime() >= limit) add(s, `within ${policy.within}`);
   }
+  for (const spec of policy.tags ?? []) for (const s of sorted) if (carriesTag(s, spec)) add(s, `tag ${spec}`);
   return {
     keep: sorted.filter((s) => reasons.has(s.id)).map((s) => ({ snapshot: s, reasons: reasons.get(s.id)! })),
     remove: sorted.filter((s) => !reasons.has(s.id)),

@@ -2,6 +2,8 @@
 // write-only) or create one.
 import crypto from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { ExitCode, PermafrostError } from '../errors.js';
 import { openBackend, type BackendOptions } from './backends/index.js';
 import { newConfig, readConfig, type RepoConfigOverrides } from './config.js';
@@ -20,12 +22,16 @@ import {
 } from './keys.js';
 import { PermafrostRepository } from './repository.js';
 
+const execFileAsync = promisify(execFile);
+
 export { PermafrostRepository } from './repository.js';
 export type { StartSnapshotOptions } from './repository.js';
 
 export interface OpenOptions {
   password?: string;
   passwordFile?: string;
+  /** A command whose standard output is the password (a secret manager's CLI). */
+  passwordCommand?: string;
   /** Write-only host: path of the RSA public key file registered in the repository. */
   publicKeyOnly?: string;
   backend?: BackendOptions;
@@ -53,9 +59,28 @@ export async function readPasswordFile(file: string): Promise<string> {
 export async function resolvePassword(opts: OpenOptions): Promise<string | undefined> {
   if (opts.password !== undefined) return opts.password;
   if (opts.passwordFile) return readPasswordFile(opts.passwordFile);
+  if (opts.passwordCommand) return runPasswordCommand(opts.passwordCommand);
   if (process.env.PERMAFROST_PASSWORD !== undefined) return process.env.PERMAFROST_PASSWORD;
   if (process.env.PERMAFROST_PASSWORD_FILE) return readPasswordFile(process.env.PERMAFROST_PASSWORD_FILE);
+  if (process.env.PERMAFROST_PASSWORD_COMMAND) return runPasswordCommand(process.env.PERMAFROST_PASSWORD_COMMAND);
   return undefined;
+}
+
+/** Whether the environment names a password source. */
+export function passwordInEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.PERMAFROST_PASSWORD !== undefined || Boolean(env.PERMAFROST_PASSWORD_FILE) || Boolean(env.PERMAFROST_PASSWORD_COMMAND);
+}
+
+/** Runs the password command through the shell; its output (one trailing newline removed) is the password. */
+export async function runPasswordCommand(command: string): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync('/bin/sh', ['-c', command], { timeout: 60_000, maxBuffer: 1 << 20 });
+    return stdout.replace(/\r?\n$/, '');
+  } catch (err) {
+    const e = err as { code?: number | string; stderr?: string };
+    // the command's own message may help; the password never appears in it (it failed)
+    throw new PermafrostError(`the password command failed (exit ${e.code ?? '?'}): ${(e.stderr ?? '').trim().slice(0, 300) || 'no message'}; check PERMAFROST_PASSWORD_COMMAND / --password-command`, ExitCode.config, { cause: err });
+  }
 }
 
 async function readPublicKeyFile(file: string): Promise<crypto.KeyObject> {
@@ -73,8 +98,9 @@ export async function openRepository(url: string, opts: OpenOptions = {}): Promi
   try {
     const config = await readConfig(backend);
     const { slots, damaged } = await readSlots(backend);
-    const publicKeyFile = opts.publicKeyOnly ?? (opts.password === undefined && !opts.passwordFile ? process.env.PERMAFROST_PUBLIC_KEY_FILE : undefined);
-    const password = publicKeyFile && opts.password === undefined && !opts.passwordFile ? undefined : await resolvePassword(opts);
+    const explicit = opts.password !== undefined || Boolean(opts.passwordFile) || Boolean(opts.passwordCommand);
+    const publicKeyFile = opts.publicKeyOnly ?? (explicit ? undefined : process.env.PERMAFROST_PUBLIC_KEY_FILE);
+    const password = publicKeyFile && !explicit ? undefined : await resolvePassword(opts);
     if (password !== undefined) {
       const { secrets } = unlockWithPassphrase(slots, password, backend.location, damaged);
       return new PermafrostRepository(backend, config, secrets);

@@ -22,6 +22,8 @@ export interface LockInfo {
   command: string;
   time: string;
   refreshed: string;
+  /** Set on a per-project run lock (run-lock.ts): the project and the backup holding it. */
+  run?: { project: string; backupId: string };
 }
 
 function processAlive(pid: number): boolean {
@@ -53,48 +55,40 @@ export async function listLocks(backend: Backend): Promise<LockInfo[]> {
 }
 
 function describe(l: LockInfo): string {
+  if (l.run) return `run lock of project ${l.run.project} by "${l.command}" (backup ${l.run.backupId}, pid ${l.pid} on ${l.hostname}, since ${l.time})`;
   return `${l.exclusive ? 'exclusive' : 'shared'} lock by "${l.command}" (pid ${l.pid} on ${l.hostname}, since ${l.time})`;
 }
 
-export class RepoLock {
-  private timer: NodeJS.Timeout | undefined;
+/** A new lock record of this process. */
+export function newLockInfo(command: string, exclusive: boolean, run?: LockInfo['run']): LockInfo {
+  const now = new Date().toISOString();
+  return { version: FORMAT_VERSION, id: randomId(16), exclusive, hostname: os.hostname(), pid: process.pid, command, time: now, refreshed: now, ...(run ? { run } : {}) };
+}
+
+/**
+ * Writes `info`, then lists the locks: when one of the others is a conflict, removes ours again
+ * and returns that conflict (the caller refuses); else the lock is placed.
+ */
+export async function placeLock(backend: Backend, info: LockInfo, conflicts: (other: LockInfo) => boolean): Promise<LockInfo | undefined> {
+  const key = `${LOCKS_PREFIX}${info.id}`;
+  await backend.put(key, Buffer.from(JSON.stringify(info)));
+  const conflict = (await listLocks(backend)).find((l) => l.id !== info.id && conflicts(l));
+  if (conflict) await backend.delete(key);
+  return conflict;
+}
+
+/** A lock object this process holds: its `refreshed` time is rewritten on a timer until released. */
+export class HeldLock {
+  private readonly timer: NodeJS.Timeout;
   private released = false;
 
-  private constructor(private readonly backend: Backend, readonly info: LockInfo) {}
-
-  static async acquire(backend: Backend, exclusive: boolean, command: string): Promise<RepoLock> {
-    const now = new Date().toISOString();
-    const info: LockInfo = {
-      version: FORMAT_VERSION,
-      id: randomId(16),
-      exclusive,
-      hostname: os.hostname(),
-      pid: process.pid,
-      command,
-      time: now,
-      refreshed: now,
-    };
-    const key = `${LOCKS_PREFIX}${info.id}`;
-    await backend.put(key, Buffer.from(JSON.stringify(info)));
-    const others = (await listLocks(backend)).filter((l) => l.id !== info.id && !isStale(l).stale);
-    const conflict = others.find((l) => exclusive || l.exclusive);
-    if (conflict) {
-      await backend.delete(key);
-      throw new PermafrostError(
-        `the repository ${backend.location} is locked: ${describe(conflict)}. Wait for it to finish; if that process is gone for good, run \`permafrost repo unlock --repo ${backend.location}\``,
-        ExitCode.repository,
-      );
-    }
-    // Debris of writes killed midway: a shared lock may run beside other writers, so only old
-    // files go; under an exclusive lock no writer is alive and a minute is margin enough.
-    await backend.removeStaleTemporaries?.(exclusive ? EXCLUSIVE_TEMP_AGE_MS : SHARED_TEMP_AGE_MS).catch(() => 0);
-    const lock = new RepoLock(backend, info);
-    lock.timer = setInterval(() => void lock.refresh(), REFRESH_EVERY_MS);
-    lock.timer.unref();
-    return lock;
+  constructor(private readonly backend: Backend, readonly info: LockInfo, refreshMs: number) {
+    this.timer = setInterval(() => void this.refresh(), refreshMs);
+    this.timer.unref();
   }
 
-  private async refresh(): Promise<void> {
+  /** Writes a fresh heartbeat (also called by the timer). */
+  async refresh(): Promise<void> {
     if (this.released) return;
     this.info.refreshed = new Date().toISOString();
     await this.backend.put(`${LOCKS_PREFIX}${this.info.id}`, Buffer.from(JSON.stringify(this.info))).catch(() => undefined);
@@ -103,8 +97,25 @@ export class RepoLock {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    if (this.timer) clearInterval(this.timer);
+    clearInterval(this.timer);
     await this.backend.delete(`${LOCKS_PREFIX}${this.info.id}`);
+  }
+}
+
+export class RepoLock extends HeldLock {
+  static async acquire(backend: Backend, exclusive: boolean, command: string): Promise<RepoLock> {
+    const info = newLockInfo(command, exclusive);
+    const conflict = await placeLock(backend, info, (l) => !isStale(l).stale && (exclusive || l.exclusive));
+    if (conflict) {
+      throw new PermafrostError(
+        `the repository ${backend.location} is locked: ${describe(conflict)}. Wait for it to finish; if that process is gone for good, run \`permafrost repo unlock --repo ${backend.location}\``,
+        ExitCode.repository,
+      );
+    }
+    // Debris of writes killed midway: a shared lock may run beside other writers, so only old
+    // files go; under an exclusive lock no writer is alive and a minute is margin enough.
+    await backend.removeStaleTemporaries?.(exclusive ? EXCLUSIVE_TEMP_AGE_MS : SHARED_TEMP_AGE_MS).catch(() => 0);
+    return new RepoLock(backend, info, REFRESH_EVERY_MS);
   }
 }
 

@@ -12,6 +12,7 @@ import type { RepoConfig } from './config.js';
 import { SNAPSHOTS_PREFIX, randomId, snapshotKey } from './format.js';
 import { DamagedKeyError, loadRecipients, unwrapDek, wrapDek, type MasterSecrets, type WrappedDek } from './keys.js';
 import { RepoLock } from './locks.js';
+import { RunLock, liveRunIds } from './run-lock.js';
 import { PackWriter } from './pack-writer.js';
 import {
   nameKeyFrom,
@@ -28,7 +29,7 @@ import {
 import type { MapEntry } from './stream-map.js';
 import { newDek, RepoSnapshotWriter, type WriterHost } from './snapshot-writer.js';
 import { openMapSegment, type ParentMap } from './stream-writer.js';
-import type { Backend, Repository, SnapshotInfo, SnapshotStats, SnapshotWriter } from './types.js';
+import type { Backend, Repository, RunLockRequest, SnapshotInfo, SnapshotStats, SnapshotWriter } from './types.js';
 
 export interface LoadedSnapshot {
   file: SnapshotFile;
@@ -258,6 +259,14 @@ export class PermafrostRepository implements Repository, WriterHost {
         return i < first ? undefined : entries[i - first];
       },
     };
+  }
+
+  lockRun(req: RunLockRequest): Promise<RunLock> {
+    return RunLock.acquire(this.backend, req);
+  }
+
+  liveRuns(): Promise<Set<string>> {
+    return liveRunIds(this.backend);
   }
 
   async startSnapshot(opts: StartSnapshotOptions): Promise<SnapshotWriter> {

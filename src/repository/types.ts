@@ -96,11 +96,24 @@ export interface Repository {
   readonly location: string;
   /** false when opened with only the public key (write-only host). */
   readonly canRead: boolean;
-  startSnapshot(opts: { type: string; tags?: Record<string, string>; parent?: string }): Promise<SnapshotWriter>;
+  startSnapshot(opts: { type: string; tags?: Record<string, string>; parent?: string; time?: string }): Promise<SnapshotWriter>;
   listSnapshots(): Promise<SnapshotInfo[]>;
   /** Resolves a full ID, a unique prefix, or `latest`. */
   getSnapshot(idOrPrefix: string): Promise<SnapshotInfo>;
   readStream(snapshotId: string, name: string): Promise<Readable>;
   readDocument<T = unknown>(snapshotId: string, name: string): Promise<T>;
+  /** Takes the run lock of a project (refused with exit code busy while another run holds it). */
+  lockRun(req: RunLockRequest): Promise<{ release(): Promise<void> }>;
+  /** The backup IDs whose run lock has a fresh heartbeat (their temporaries are in use). */
+  liveRuns(): Promise<Set<string>>;
   close(): Promise<void>;
+}
+
+export interface RunLockRequest {
+  /** `cloud/projectId`: the project the run is for. */
+  project: string;
+  /** Readable project name for messages. */
+  projectName?: string;
+  backupId: string;
+  command: string;
 }

@@ -23,7 +23,7 @@ let repo: string;
  */
 function backupKilledAfter(afterMs: number, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; backupIds: string[]; killedAt: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('node', ['bin/permafrost.js', 'backup', '--repo', repo, '--os-cloud', CLOUD, '--services', 'volumes,compute', '--exclude', 'volume:pf-test-*', '--exclude', 'server:pf-test-*', '--json'], {
+    const child = spawn('node', ['bin/permafrost.js', 'backup', '--repo', repo, '--os-cloud', CLOUD, '--services', 'volumes,compute', '--exclude', 'volume:pf-test-*', '--exclude', 'server:pf-test-*', '--json-events'], {
       cwd: REPO_ROOT,
       env: ENV,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -62,7 +62,7 @@ interface Running {
 
 /** `permafrost backup` of the race project (volumes and servers) into `repo`, watched line by line. */
 function startBackup(repo: string): Running {
-  const child = spawn('node', ['bin/permafrost.js', 'backup', '--repo', repo, '--os-cloud', ADMIN, '--project', PROJECT, '--services', 'volumes,compute', '--json'], {
+  const child = spawn('node', ['bin/permafrost.js', 'backup', '--repo', repo, '--os-cloud', ADMIN, '--project', PROJECT, '--services', 'volumes,compute', '--json-events'], {
     cwd: REPO_ROOT,
     env: ENV,
     stdio: ['ignore', 'pipe', 'pipe'],

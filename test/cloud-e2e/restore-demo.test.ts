@@ -100,7 +100,7 @@ function copyOfDemo(): Promise<{ plan: string; run: CliRun }> {
     const plan = path.join(dir, 'plan-copy.json');
     const planned = await runCli(planArgs(['--os-cloud', 'devcloud-admin', '--project', COPY_PROJECT, '--create-project', '-o', plan]));
     if (planned.code !== 0) throw new Error(`restore plan into ${COPY_PROJECT}: exit ${planned.code}\n${planned.stderr.slice(-3000)}`);
-    return { plan, run: await runCli(['restore', 'apply', plan, '--json', '--no-data-check'], { timeoutMs: 25 * MINUTE }) };
+    return { plan, run: await runCli(['restore', 'apply', plan, '--json-events', '--no-data-check'], { timeoutMs: 25 * MINUTE }) };
   })();
   return copied;
 }
@@ -113,7 +113,7 @@ describe('restore of the demo project', () => {
     expect(run.stdout + run.stderr).toContain('no-such-flavor');
     expect(readJson(plan).preflight.ok).toBe(false);
     // apply refuses it as well, before touching the cloud
-    const apply = await runCli(['restore', 'apply', plan, '--json']);
+    const apply = await runCli(['restore', 'apply', plan, '--json-events']);
     expect(apply.code).toBe(12);
     const identity = await IdentityClient.open(admin);
     expect(await identity.findProject(PRE_PROJECT).catch(() => undefined)).toBeUndefined();
@@ -165,7 +165,7 @@ describe('restore of the demo project', () => {
       const plan = path.join(dir, 'plan-inplace.json');
       const planned = await runCli(planArgs(['--os-cloud', 'devcloud-demo', '--project', COPY_PROJECT, '--mode', 'in-place', '-o', plan], copySnapshot));
       expect(planned.code, planned.stdout.slice(-3000) + planned.stderr).toBe(0);
-      const run = await runCli(['restore', 'apply', plan, '--json'], { timeoutMs: 25 * MINUTE });
+      const run = await runCli(['restore', 'apply', plan, '--json-events'], { timeoutMs: 25 * MINUTE });
       const report = reportOf(run);
       expect(report.apply.failed, run.stderr).toEqual([]);
       expect(report.apply.blocked).toEqual([]);
@@ -212,7 +212,7 @@ describe('restore of the demo project', () => {
     expect(created('volume')).toEqual(['demo-vol-blank']);
     expect(steps.some((s) => s.name === 'demo-server-ud' || s.name === 'demo-net2' || s.name === 'demo-vol-from-image' || s.kind === 'container' || s.kind === 'object' || s.kind === 'volume_snapshot')).toBe(false);
 
-    const run = await runCli(['restore', 'apply', plan, '--json', '--no-data-check'], { timeoutMs: 20 * MINUTE });
+    const run = await runCli(['restore', 'apply', plan, '--json-events', '--no-data-check'], { timeoutMs: 20 * MINUTE });
     const report = reportOf(run);
     expect(report.apply.failed, run.stderr).toEqual([]);
     expect(report.fidelity.different, notIdentical(report)).toBe(0);
@@ -235,7 +235,7 @@ describe('restore of the demo project', () => {
       await session.close();
     }
 
-    const rollback = await runCli(['restore', 'apply', plan, '--rollback', '--json'], { timeoutMs: 15 * MINUTE });
+    const rollback = await runCli(['restore', 'apply', plan, '--rollback', '--json-events'], { timeoutMs: 15 * MINUTE });
     expect(rollback.code, rollback.stderr).toBe(0);
     expect(reportOf(rollback).failed).toBe(0);
     const identity = await IdentityClient.open(admin);
@@ -252,7 +252,7 @@ describe('restore of the demo project', () => {
     const killWave = creating[2]?.i ?? creating[0]!.i;
     let doneInWave = 0;
     let killed = false;
-    const first = await runCli(['restore', 'apply', plan, '--json', '--no-verify'], {
+    const first = await runCli(['restore', 'apply', plan, '--json-events', '--no-verify'], {
       timeoutMs: 20 * MINUTE,
       onStdoutLine(line, child) {
         if (killed || !line.startsWith('{')) return;
@@ -270,7 +270,7 @@ describe('restore of the demo project', () => {
     expect(statuses).toContain('done');
     expect(statuses.filter((s) => s === 'done').length).toBeLessThan(Object.keys(planDoc.steps).length);
 
-    const second = await runCli(['restore', 'apply', plan, '--json', '--no-data-check'], { timeoutMs: 25 * MINUTE });
+    const second = await runCli(['restore', 'apply', plan, '--json-events', '--no-data-check'], { timeoutMs: 25 * MINUTE });
     const report = reportOf(second);
     expect(report.apply.failed, second.stderr).toEqual([]);
     expect(report.apply.blocked).toEqual([]);
@@ -301,7 +301,7 @@ describe('restore of the demo project', () => {
     expect(planDoc.mappings.cloud.same).toBe(false);
     expect(planDoc.mappings.flavor['m1.tiny'].to).toBe('m1.small');
 
-    const run = await runCli(['restore', 'apply', plan, '--json'], { timeoutMs: 30 * MINUTE });
+    const run = await runCli(['restore', 'apply', plan, '--json-events'], { timeoutMs: 30 * MINUTE });
     const report = reportOf(run);
     expect(report.apply.failed, run.stderr).toEqual([]);
     expect(report.apply.blocked).toEqual([]);

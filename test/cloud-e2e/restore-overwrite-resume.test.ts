@@ -118,7 +118,7 @@ async function applyKilledAt(plan: string, point: (typeof KILL_POINTS)[number], 
   let child: ChildProcess | undefined;
   let exited = false;
   let seen: string | undefined;
-  const applying = runCli(['restore', 'apply', plan, '--json', '--no-data-check'], { timeoutMs: 20 * MINUTE, onStdoutLine: (_line, c) => (child = c) }).finally(() => (exited = true));
+  const applying = runCli(['restore', 'apply', plan, '--json-events', '--no-data-check'], { timeoutMs: 20 * MINUTE, onStdoutLine: (_line, c) => (child = c) }).finally(() => (exited = true));
   while (!exited) {
     if (child) {
       const s = await look(nova, cinder).catch(() => undefined);
@@ -204,7 +204,7 @@ describe('in-place overwrite of a volume killed in the middle and resumed', () =
     expect(kills, log.join('\n')).toBeGreaterThanOrEqual(2);
 
     // ---- the last run (not killed), with the data check
-    const applied = await runCli(['restore', 'apply', plan, '--json'], { timeoutMs: 30 * MINUTE });
+    const applied = await runCli(['restore', 'apply', plan, '--json-events'], { timeoutMs: 30 * MINUTE });
     const report = reportOf(applied);
     const state = readJson(stateFileOf(plan));
     expect(report.apply.failed, applied.stderr.slice(-3000) + JSON.stringify(state.steps, null, 1).slice(0, 6000)).toEqual([]);

@@ -181,7 +181,7 @@ describe('in-place restore with --overwrite', () => {
     expect(creates.map((s) => s.id)).toEqual([]);
 
     // ---- 4. apply
-    const applied = await runCli(['restore', 'apply', plan, '--json'], { timeoutMs: 30 * MINUTE });
+    const applied = await runCli(['restore', 'apply', plan, '--json-events'], { timeoutMs: 30 * MINUTE });
     const report = reportOf(applied);
     expect(report.apply.failed, applied.stderr.slice(-3000) + JSON.stringify(readJson(stateFileOf(plan)).steps, null, 1).slice(0, 6000)).toEqual([]);
     expect(report.apply.blocked).toEqual([]);
@@ -238,7 +238,7 @@ describe('in-place restore with --overwrite', () => {
     expect((await glance.listOwnedImages(projectId)).map((i) => i.name ?? '').filter((n) => n.startsWith('permafrost-'))).toEqual([]);
 
     // a second apply of the same plan has nothing left to do
-    const again = await runCli(['restore', 'apply', plan, '--json', '--no-data-check'], { timeoutMs: 20 * MINUTE });
+    const again = await runCli(['restore', 'apply', plan, '--json-events', '--no-data-check'], { timeoutMs: 20 * MINUTE });
     expect(again.code, again.stderr.slice(-2000)).toBe(0);
     expect(byKind(await inventoryOf(member))).toEqual(countsAfter);
     expect((await nova.getServer(built.serverId)).status).toBe('ACTIVE');

@@ -10,6 +10,7 @@ import { expect } from 'vitest';
 import type { BackupEvent, BackupReporter } from '../../src/backup/events.js';
 import type { Session } from '../../src/openstack/types.js';
 import type { Repository, SnapshotInfo, SnapshotWriter, WriteStreamOptions } from '../../src/repository/types.js';
+import { ExitCode, PermafrostError } from '../../src/errors.js';
 
 process.env.PERMAFROST_STATE_DIR ??= mkdtempSync(path.join(tmpdir(), 'pf-unit-state-'));
 
@@ -75,6 +76,16 @@ export class MemoryRepo implements Repository {
   }
   async readDocument<T>(snapshotId: string, name: string): Promise<T> {
     return this.docs.get(`${snapshotId}/${name}`) as T;
+  }
+  /** Run locks held now: project → backup ID. */
+  runs = new Map<string, string>();
+  async lockRun(req: { project: string; backupId: string }) {
+    if (this.runs.has(req.project)) throw new PermafrostError(`project ${req.project} is being backed up by another run`, ExitCode.busy);
+    this.runs.set(req.project, req.backupId);
+    return { release: async () => void this.runs.delete(req.project) };
+  }
+  async liveRuns() {
+    return new Set(this.runs.values());
   }
   async close() {}
 }

@@ -1,5 +1,6 @@
 // `permafrost inventory`: lists every resource of a project (or, for an admin, of every
 // project) across the service modules, with references and counts per kind.
+import { phaseProgress } from '../progress-bar.js';
 import { Option, type Command } from 'commander';
 import { addCloudOptions, sessionFromOptions, type CloudCommandOptions } from '../../openstack/connect.js';
 import { ExitCode, UsageError } from '../../errors.js';
@@ -47,6 +48,8 @@ async function runInventoryCommand(opts: InventoryOptions): Promise<number> {
     let inventories: ProjectInventory[];
     if (opts.allProjects) {
       const projects = await listAllProjects(session);
+      const progress = phaseProgress('inventory', opts);
+      let done = 0;
       // Projects one or two at a time: each one already runs several services in parallel.
       inventories = await mapLimit(projects, 2, async (p) => {
         const target = await resolveProject(session, p.id);
@@ -54,8 +57,9 @@ async function runInventoryCommand(opts: InventoryOptions): Promise<number> {
           return await inventoryProject(target, modules, runOpts);
         } finally {
           await closeTarget(target);
+          progress.update(`projects (${p.name})`, ++done, projects.length);
         }
-      });
+      }).finally(() => progress.stop());
     } else {
       const target = await resolveProject(session, opts.project);
       try {

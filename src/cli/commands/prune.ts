@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { prune } from '../../repository/prune.js';
+import { phaseProgress } from '../progress-bar.js';
 import { addRepoOptions, formatBytes, printJson, withRepo, type RepoCliOptions } from '../repo-access.js';
 
 export function register(program: Command): void {
@@ -17,7 +18,8 @@ export function register(program: Command): void {
     const pct = Number(opts.repackThreshold);
     if (!(pct >= 0 && pct <= 100)) throw new UsageError('--repack-threshold must be a percentage 0…100');
     await withRepo(opts, async (repo) => {
-      const report = await prune(repo, { repackThreshold: pct / 100, dryRun: opts.dryRun });
+      const progress = phaseProgress('prune', opts);
+      const report = await prune(repo, { repackThreshold: pct / 100, dryRun: opts.dryRun, onProgress: progress.update }).finally(() => progress.stop());
       if (opts.json) return printJson(report);
       process.stdout.write(
         `${report.dryRun ? 'would delete' : 'deleted'} ${report.packsDeleted} unused packs, ${report.dryRun ? 'would repack' : 'repacked'} ${report.packsRepacked} ` +

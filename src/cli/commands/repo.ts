@@ -42,7 +42,7 @@ export function register(program: Command): void {
       .option('--json', 'print the result as JSON'),
   ).action(async (opts: InitOpts) => {
     const url = repoUrl(opts);
-    const password = await cliPassword(opts, 'password for the new repository: ');
+    const password = await cliPassword(opts, 'password for the new repository: ', { confirm: true });
     if (password === undefined) throw new UsageError('a new repository needs a password: set PERMAFROST_PASSWORD or use --password-file FILE');
     const config: Record<string, number> = {};
     if (opts.compression !== undefined) config.compressionLevel = Number(opts.compression);

@@ -9,7 +9,9 @@ import { mergeMappingRules, parseMapArgs, parseMappingFile, renderPlan, serializ
 import { interruptOnSignals } from '../../backup/interrupt.js';
 import { ExitCode, PermafrostError, UsageError } from '../../errors.js';
 import { addCloudOptions, sessionFromOptions, type CloudCommandOptions } from '../../openstack/connect.js';
-import { openRepository } from '../../repository/index.js';
+import { addRepoOptions, openFromCli, type RepoCliOptions } from '../repo-access.js';
+import { REPOSITORY_ENV, jsonEventsOption, repositoryFromEnv } from '../common-options.js';
+import { reportDocumentStream } from '../report-document.js';
 import { openState, readPlanFile, runApply, runRollback, runVerify, type ApplyRunResult } from '../../restore/apply-restore.js';
 import { writeFileAtomic } from '../../restore/state-file.js';
 import type { FidelityResult } from '../../restore/fidelity-report.js';
@@ -18,10 +20,7 @@ import { planRestore } from '../../restore/plan-restore.js';
 import { chooseRestoreReporter, JsonLinesRestoreReporter } from '../../restore/reporters.js';
 import { readFileSync } from 'node:fs';
 
-interface RepoOptions {
-  repo?: string;
-  passwordFile?: string;
-}
+type RepoOptions = RepoCliOptions;
 
 interface PlanCliOptions extends CloudCommandOptions, RepoOptions {
   project?: string;
@@ -39,6 +38,7 @@ interface PlanCliOptions extends CloudCommandOptions, RepoOptions {
 interface ApplyCliOptions extends CloudCommandOptions, RepoOptions {
   rollback?: boolean;
   json?: boolean;
+  jsonEvents?: boolean;
   parallel?: string;
   verify?: boolean;
   dataCheck?: boolean;
@@ -50,9 +50,8 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 function addPlanOptions(cmd: Command): Command {
   addCloudOptions(cmd);
+  addRepoOptions(cmd);
   return cmd
-    .addOption(new Option('--repo <url>', 'repository holding the snapshot').env('PERMAFROST_REPO'))
-    .addOption(new Option('--password-file <file>', 'file holding the repository password (default: $PERMAFROST_PASSWORD)'))
     .option('--project <name>', 'target project (default: the snapshot\'s project with --mode in-place, else the project of --os-cloud)')
     .option('--create-project', 'create the target project if it does not exist (admin)')
     .option('--map <KIND:FROM=TO>', 'map a flavor, network, volume type, AZ, image, user… of the snapshot to one of the target (repeatable)', collect)
@@ -78,18 +77,18 @@ async function readMappings(opts: PlanCliOptions) {
 }
 
 function requireRepo(repo: string | undefined): string {
-  if (!repo) throw new UsageError('no repository: pass --repo URL or set PERMAFROST_REPO');
+  if (!repo) throw new UsageError(`no repository: pass --repo URL or set ${REPOSITORY_ENV}`);
   return repo;
 }
 
 /** Plans, writes the plan file (and starts its state file with the repository), prints the plan. */
 async function planCommand(snapshot: string, opts: PlanCliOptions): Promise<{ plan: Plan; file: string }> {
-  const repoUrl = requireRepo(opts.repo);
+  const repoUrl = requireRepo(opts.repo ?? repositoryFromEnv());
   const mappings = await readMappings(opts);
   const modules = await selectServiceModules();
   const session = await sessionFromOptions(opts);
   try {
-    const repository = await openRepository(repoUrl, { ...(opts.passwordFile ? { passwordFile: opts.passwordFile } : {}) });
+    const repository = await openFromCli({ ...opts, repo: repoUrl });
     try {
       const plan = await planRestore({
         repository,
@@ -132,12 +131,12 @@ function preflightExit(plan: Plan): void {
 async function applyCommand(file: string, opts: ApplyCliOptions, what: 'apply' | 'rollback' | 'verify'): Promise<number> {
   const plan = readPlanFile(file);
   if (what === 'apply') preflightExit(plan);
-  const store = openState(file, plan, opts.repo);
-  const repoUrl = requireRepo(opts.repo ?? store.state.repository ?? process.env.PERMAFROST_REPO);
+  const store = openState(file, plan, opts.repo ?? repositoryFromEnv());
+  const repoUrl = requireRepo(opts.repo ?? repositoryFromEnv() ?? store.state.repository);
   const modules = await selectServiceModules();
   const session = await sessionFromOptions({ ...opts, osCloud: opts.osCloud ?? plan.target.cloud });
-  const repository = await openRepository(repoUrl, { ...(opts.passwordFile ? { passwordFile: opts.passwordFile } : {}) });
-  const reporter = chooseRestoreReporter({ json: Boolean(opts.json) });
+  const repository = await openFromCli({ ...opts, repo: repoUrl });
+  const reporter = opts.json ? new JsonLinesRestoreReporter(reportDocumentStream()) : chooseRestoreReporter({ json: Boolean(opts.jsonEvents) });
   const interrupt = interruptOnSignals();
   try {
     const common = { plan, store, session, repository, modules, reporter, signal: interrupt.signal };
@@ -197,10 +196,7 @@ export function register(program: Command): void {
     .option('--no-verify', 'skip the fidelity report after apply')
     .option('--no-data-check', 'fidelity report without reading the data back from the cloud')
     .action(async (snapshot: string | undefined, _opts: unknown, command: Command) => {
-      if (!snapshot) {
-        command.help({ error: true });
-        return;
-      }
+      if (!snapshot) throw new UsageError('restore needs a snapshot ("latest", an ID or a prefix) or one of plan, apply, verify');
       const opts = command.optsWithGlobals<PlanCliOptions & ApplyCliOptions>();
       const { plan, file } = await planCommand(snapshot, { ...opts, json: false });
       preflightExit(plan);
@@ -226,14 +222,14 @@ export function register(program: Command): void {
     .command('apply')
     .description('apply a plan file (resumable: run it again after a failure or crash; --rollback undoes it)')
     .argument('<plan>', 'plan file written by "restore plan"')
-    .addOption(new Option('--repo <url>', 'repository (default: the one the plan was made from)').env('PERMAFROST_REPO'))
-    .addOption(new Option('--password-file <file>', 'file holding the repository password (default: $PERMAFROST_PASSWORD)'))
     .option('--rollback', 'delete everything this restore created, newest first')
     .option('--parallel <n>', 'steps in flight at once within a wave (default 4)')
     .option('--no-verify', 'skip the fidelity report after apply')
     .option('--no-data-check', 'fidelity report without reading the data back from the cloud')
     .option('--verbose', 'list identical resources and mapped fields in the report')
-    .option('--json', 'structured events, one JSON object per line on stdout, ending with the report');
+    .option('--json', 'print the report as one JSON document on stdout (no progress)')
+    .addOption(jsonEventsOption());
+  addRepoOptions(apply);
   addCloudOptions(apply).action(async (file: string, _opts: unknown, command: Command) => {
     const opts = command.optsWithGlobals<ApplyCliOptions>();
     process.exitCode = await applyCommand(file, opts, opts.rollback ? 'rollback' : 'apply');
@@ -243,11 +239,11 @@ export function register(program: Command): void {
     .command('verify')
     .description('compare what a plan restored with the snapshot again (fields and data hashes)')
     .argument('<plan>', 'plan file of an applied restore')
-    .addOption(new Option('--repo <url>', 'repository (default: the one the plan was made from)').env('PERMAFROST_REPO'))
-    .addOption(new Option('--password-file <file>', 'file holding the repository password (default: $PERMAFROST_PASSWORD)'))
     .option('--no-data-check', 'compare fields only')
     .option('--verbose', 'list identical resources and mapped fields')
-    .option('--json', 'the report as JSON on stdout');
+    .option('--json', 'print the report as one JSON document on stdout')
+    .addOption(jsonEventsOption());
+  addRepoOptions(verify);
   addCloudOptions(verify).action(async (file: string, _opts: unknown, command: Command) => {
     if (!existsSync(file)) throw new PermafrostError(`no plan file ${file}`, ExitCode.notFound);
     process.exitCode = await applyCommand(file, command.optsWithGlobals<ApplyCliOptions>(), 'verify');

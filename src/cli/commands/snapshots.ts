@@ -1,11 +1,14 @@
 // `permafrost snapshots`: lists the snapshots of a repository.
 import type { Command } from 'commander';
+import { filterSnapshots } from '../../repository/snapshot-select.js';
 import { addRepoOptions, formatBytes, printJson, withRepo, type RepoCliOptions } from '../repo-access.js';
+import { addSnapshotFilterOptions, filterFromOptions, type SnapshotFilterCliOptions } from '../snapshot-filter-options.js';
 
 export function register(program: Command): void {
-  addRepoOptions(program.command('snapshots').description('list snapshots, oldest first').option('--json', 'print as JSON')).action(async (opts: RepoCliOptions) => {
+  const cmd = addSnapshotFilterOptions(program.command('snapshots').description('list snapshots, oldest first').option('--json', 'print as one JSON document'));
+  addRepoOptions(cmd).action(async (opts: RepoCliOptions & SnapshotFilterCliOptions) => {
     await withRepo(opts, async (repo) => {
-      const list = await repo.listSnapshots();
+      const list = filterSnapshots(await repo.listSnapshots(), filterFromOptions(opts));
       if (opts.json) return printJson(list);
       if (list.length === 0) {
         process.stdout.write('no snapshots\n');

@@ -41,7 +41,7 @@ export interface ProjectReport {
 
 /** `permafrost backup … --json`; every stdout line must be one JSON object. */
 export async function backup(repo: string, args: string[]): Promise<BackupRun> {
-  const res = await permafrost(['backup', '--repo', repo, '--json', ...args], ENV);
+  const res = await permafrost(['backup', '--repo', repo, '--json-events', ...args], ENV);
   const events = res.stdout
     .split('\n')
     .filter((l) => l.trim() !== '')
@@ -181,7 +181,7 @@ export async function leftoverTemporaries(cloud: string, backupIds: string[]): P
   return (await allTemporaries(cloud)).filter((n) => mine.some((p) => n.startsWith(p)));
 }
 
-/** The backup IDs a `--json` run announced (`project-start` events). */
+/** The backup IDs a `--json-events` run announced (`project-start` events). */
 export function backupIdsOf(stdout: string): string[] {
   return stdout
     .split('\n')

@@ -57,12 +57,17 @@ export function runCli(args: string[], opts: { timeoutMs?: number; onStdoutLine?
   });
 }
 
-/** The last `{"event":"report"…}` line of a --json run. */
+/** The last `{"event":"report"…}` line of a --json-events run, or the document of a --json run. */
 export function reportOf(run: CliRun): Record<string, any> {
-  const lines = run.stdout.trim().split('\n').filter((l) => l.startsWith('{'));
+  const lines = run.stdout.trim().split('\n').filter((l) => l.startsWith('{"'));
   for (let i = lines.length - 1; i >= 0; i--) {
     const obj = JSON.parse(lines[i]!) as Record<string, any>;
     if (obj.event === 'report') return obj;
+  }
+  try {
+    return JSON.parse(run.stdout) as Record<string, any>;
+  } catch {
+    /* neither form: reported below */
   }
   throw new Error(`no report in the output (exit ${run.code}):\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-3000)}`);
 }
@@ -83,7 +88,7 @@ export async function backupProject(repo: string, cloud: string, project?: strin
   let last = '';
   // a volume another suite is reading at the same moment can fail one attempt: try twice
   for (let attempt = 1; attempt <= 2; attempt++) {
-    const run = await runCli(['backup', '--os-cloud', cloud, ...(project ? ['--project', project] : []), '--repo', repo, '--json', ...FOREIGN_TEST_RESOURCES], { timeoutMs: 20 * 60_000 });
+    const run = await runCli(['backup', '--os-cloud', cloud, ...(project ? ['--project', project] : []), '--repo', repo, '--json-events', ...FOREIGN_TEST_RESOURCES], { timeoutMs: 20 * 60_000 });
     const report = reportOf(run);
     const result = report.projects?.[0];
     if (run.code === 0 && result?.snapshot) return String(result.snapshot);
