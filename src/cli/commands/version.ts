@@ -22,17 +22,17 @@ export interface VersionInfo {
   version: string;
   node: string;
   platform: string;
-  native: { loaded: boolean; blockHashing: 'native' | 'node:crypto'; sparseExtents: boolean };
+  native: { loaded: boolean; blockHashing: string; sparseExtents: boolean };
 }
 
 async function versionInfo(version: string): Promise<VersionInfo> {
   // loaded only here: the native binding is not needed to print --version
-  const { nativeDataExtent, nativeDigestBlocks } = await import('../../../streams/native.js');
+  const { nativeDataExtent, activeDigestPath } = await import('../../../streams/native.js');
   return {
     version,
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
-    native: { loaded: nativeDataExtent !== undefined, blockHashing: nativeDigestBlocks ? 'native' : 'node:crypto', sparseExtents: nativeDataExtent !== undefined },
+    native: { loaded: nativeDataExtent !== undefined, blockHashing: activeDigestPath(), sparseExtents: nativeDataExtent !== undefined },
   };
 }
 
@@ -48,8 +48,8 @@ export function register(program: Command): void {
       const info = await versionInfo(version);
       if (opts.json) return printJson(info);
       const native = info.native.loaded
-        ? `active (block hashing: ${info.native.blockHashing === 'native' ? 'native' : 'node:crypto, this CPU lacks the instructions'}; sparse-file extents: yes)`
-        : 'not active (not built or PERMAFROST_NATIVE=0): hashing with node:crypto, sparse files read in full';
+        ? `active (block hashing: ${info.native.blockHashing}; sparse-file extents: yes)`
+        : 'not active (not built or PERMAFROST_NATIVE=0): block hashing: node, sparse files read in full';
       process.stdout.write(`permafrost ${info.version}\nnode ${info.node}\nplatform ${info.platform}\nnative helpers ${native}\n`);
     });
 }
