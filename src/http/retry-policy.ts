@@ -79,7 +79,8 @@ export function decideRetry(input: {
 }): RetryDecision {
   const { attempt, policy } = input;
   if (attempt > policy.limit) return { retry: false, reason: `gave up after ${policy.limit} retries` };
-  if (!input.idempotent) return { retry: false, reason: 'the request is not idempotent' };
+  // A 429 says the request was refused before it was processed: safe to send again, even a POST.
+  if (!input.idempotent && input.status !== 429) return { retry: false, reason: 'the request is not idempotent' };
   if (input.status !== undefined) {
     if (!isRetryableStatus(input.status)) return { retry: false, reason: `status ${input.status} is final` };
     const backoff = backoffDelay(attempt, input.policy, input.random);

@@ -1,0 +1,174 @@
+// A whole backup and a whole restore of the seeded `demo` project through a proxy that injects
+// faults into every service (Keystone, Nova, Cinder, Glance, Neutron, Swift, and Swift's S3 API,
+// which holds the repository): 5xx, 429 with Retry-After, connection resets mid-body, stalls past
+// the client's timeout, and 401 on a valid token. Both runs must complete with byte-identical data:
+// the faulted backup's data equals a clean backup's, and `restore verify` of the restored project
+// (new project pf-test-faults-*, removed afterwards) finds no difference in fields or data.
+// FAULT_RATE / FAULT_SEED (environment) repeat a run with another rate or the same faults.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ComputeClient } from '../../services/compute/client.js';
+import type { Session } from '../../src/openstack/types.js';
+import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js';
+import { createS3TestProject, deleteS3TestProject, type S3TestProject } from './helpers/ec2-credentials.js';
+import { adminSession, dropProject, FOREIGN_TEST_RESOURCES, freshRestoreRepository, notIdentical, readJson, reportOf, runCli, stateFileOf, type CliRun } from './helpers/restore-harness.js';
+
+const MINUTE = 60_000;
+const RATE = Number(process.env.FAULT_RATE ?? 0.05);
+const SEED = Number(process.env.FAULT_SEED ?? 16);
+const suffix = randomBytes(3).toString('hex');
+const TARGET = `pf-test-faults-${suffix}`;
+const BUCKET = `pf-test-faults-${suffix}`;
+/** Client timeout of the proxied clouds (api_timeout); a stall lasts longer. */
+const API_TIMEOUT_S = 15;
+const SERVICES = ['identity', 'compute', 'volumev3', 'image', 'network', 'object-store', 's3'];
+
+let proxy: FaultProxy;
+let dir: string;
+let repo: string;
+let s3: S3TestProject | undefined;
+let admin: Session;
+let faultedSnapshot: string;
+let cleanSnapshot: string;
+const plan = () => path.join(dir, 'plan-faults.json');
+
+/** A clouds.yaml with every cloud of the machine's plus `pf-faults-demo` / `pf-faults-admin`: demo and admin through the proxy. */
+function writeCloudsYaml(): string {
+  const source = process.env.OS_CLIENT_CONFIG_FILE ?? '/etc/openstack/clouds.yaml';
+  const doc = parse(readFileSync(source, 'utf8')) as { clouds: Record<string, { auth: Record<string, unknown> } & Record<string, unknown>> };
+  for (const [name, from] of [['pf-faults-demo', 'devcloud-demo'], ['pf-faults-admin', 'devcloud-admin']] as const) {
+    const base = doc.clouds[from]!;
+    doc.clouds[name] = { ...base, auth: { ...base.auth, auth_url: `${proxy.url}/v3` }, api_timeout: API_TIMEOUT_S };
+  }
+  const file = path.join(dir, 'clouds.yaml');
+  writeFileSync(file, stringify(doc), { mode: 0o600 });
+  return file;
+}
+
+/** Data streams of a snapshot (kind/id/stream → sha256 and size), from `show --json`. */
+async function streamsOf(snapshot: string): Promise<Map<string, string>> {
+  const run = await runCli(['show', snapshot, '--repo', repo, '--json']);
+  if (run.code !== 0) throw new Error(`show ${snapshot}: exit ${run.code}\n${run.stderr}`);
+  const doc = JSON.parse(run.stdout) as { resources: Array<{ kind: string; id: string; name: string; data?: Array<{ stream: string; size: number; sha256: string }> }> };
+  const out = new Map<string, string>();
+  for (const r of doc.resources) for (const d of r.data ?? []) out.set(`${r.kind} ${r.name} ${d.stream}`, `${d.size} ${d.sha256}`);
+  return out;
+}
+
+async function backupThrough(cloud: string): Promise<{ run: CliRun; snapshot?: string }> {
+  const run = await runCli(['backup', '--os-cloud', cloud, '--repo', repo, '--json', ...FOREIGN_TEST_RESOURCES], { timeoutMs: 12 * MINUTE });
+  const result = reportOf(run).projects?.[0];
+  return { run, snapshot: result?.snapshot };
+}
+
+beforeAll(async () => {
+  ({ dir } = await freshRestoreRepository('pf-test-faults-'));
+  proxy = await startFaultProxy({ keystone: 'http://127.0.0.1:5000', rate: RATE, seed: SEED, stallMs: (API_TIMEOUT_S + 5) * 1000 });
+  process.env.OS_CLIENT_CONFIG_FILE = writeCloudsYaml();
+  s3 = await createS3TestProject('test-faults');
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: s3.access, AWS_SECRET_ACCESS_KEY: s3.secret, AWS_REGION: 'RegionOne' });
+  const s3Endpoint = await proxy.route('http://127.0.0.1:8080', 'object-store');
+  repo = `s3://${BUCKET}/repo?endpoint=${encodeURIComponent(s3Endpoint)}&path-style=true`;
+  const init = await runCli(['repo', 'init', '--repo', repo]);
+  if (init.code !== 0) throw new Error(`repo init through the proxy: exit ${init.code}\n${init.stderr}`);
+  admin = await adminSession();
+}, 5 * MINUTE);
+
+afterAll(async () => {
+  const problems: string[] = [];
+  const attempt = async (what: string, fn: () => Promise<unknown>) => {
+    await fn().catch((err: unknown) => problems.push(`${what}: ${(err as Error).message}`));
+  };
+  if (proxy) proxy.enabled = false;
+  if (admin) {
+    await attempt(`drop ${TARGET}`, () => dropProject(admin, TARGET));
+    await attempt('keypairs and flavors of the restore', () => dropGlobals(admin, plan()));
+    await admin.close();
+  }
+  await deleteS3TestProject(s3);
+  await proxy?.close();
+  if (problems.length > 0) throw new Error(`cleanup left something behind:\n${problems.join('\n')}`);
+}, 15 * MINUTE);
+
+/** Keypairs (per user) and flavors (cloud-wide) the restore created outside its project. */
+async function dropGlobals(session: Session, planFile: string): Promise<void> {
+  let state: { steps: Record<string, { created?: boolean; targetId?: string }> };
+  try {
+    state = readJson(stateFileOf(planFile));
+  } catch {
+    return;
+  }
+  const nova = await ComputeClient.open(session);
+  for (const [stepId, st] of Object.entries(state.steps)) {
+    if (!st.created || !st.targetId) continue;
+    if (stepId.startsWith('keypair:')) await nova.deleteKeypair(st.targetId).catch(() => undefined);
+    if (stepId.startsWith('flavor:')) await nova.deleteFlavor(st.targetId).catch(() => undefined);
+  }
+}
+
+describe(`backup and restore of demo through ${RATE * 100} % injected faults (seed ${SEED})`, () => {
+  it('backs demo up completely, with the same data as a backup without faults', async () => {
+    const { run, snapshot } = await backupThrough('pf-faults-demo');
+    const report = reportOf(run).projects[0];
+    expect(report.failures, run.stderr.slice(-3000)).toEqual([]);
+    expect(report.status).toBe('ok');
+    expect(run.code).toBe(0);
+    faultedSnapshot = snapshot!;
+
+    proxy.enabled = false;
+    const clean = await backupThrough('devcloud-demo');
+    proxy.enabled = true;
+    expect(clean.run.code, clean.run.stderr.slice(-3000)).toBe(0);
+    cleanSnapshot = clean.snapshot!;
+
+    const faulted = await streamsOf(faultedSnapshot);
+    const reference = await streamsOf(cleanSnapshot);
+    // a running server's root disk changes between two backups: compared are images, volumes, objects
+    const compared = [...reference].filter(([key]) => !key.startsWith('server '));
+    expect(compared.length).toBeGreaterThan(10);
+    for (const [key, value] of compared) expect(faulted.get(key), key).toBe(value);
+  }, 25 * MINUTE);
+
+  it('restores the faulted snapshot into a new project: complete, and restore verify finds no difference', async () => {
+    expect(faultedSnapshot, 'the faulted backup made a snapshot').toBeDefined();
+    const planned = await runCli(['restore', 'plan', faultedSnapshot, '--repo', repo, '--os-cloud', 'pf-faults-admin', '--project', TARGET, '--create-project', '-o', plan()]);
+    expect(planned.code, planned.stderr.slice(-3000)).toBe(0);
+
+    // a step whose every attempt met a fault fails; apply again resumes (done steps are not repeated)
+    let apply = await runCli(['restore', 'apply', plan(), '--json', '--no-verify'], { timeoutMs: 15 * MINUTE });
+    const resumes: string[] = [];
+    for (let i = 0; i < 2 && reportOf(apply).apply.failed.length > 0; i++) {
+      resumes.push(...reportOf(apply).apply.failed);
+      apply = await runCli(['restore', 'apply', plan(), '--json', '--no-verify'], { timeoutMs: 10 * MINUTE });
+    }
+    const applied = reportOf(apply).apply;
+    expect(applied.failed, apply.stderr.slice(-3000)).toEqual([]);
+    expect(applied.blocked).toEqual([]);
+    expect(apply.code).toBe(0);
+    if (resumes.length > 0) console.info(`steps finished by a resumed apply: ${resumes.join(', ')}`);
+
+    const verify = await runCli(['restore', 'verify', plan(), '--json'], { timeoutMs: 10 * MINUTE });
+    const fidelity = reportOf(verify).fidelity;
+    expect(fidelity.different, notIdentical(reportOf(verify))).toBe(0);
+    expect(fidelity.missing).toBe(0);
+    expect(fidelity.dataFailures).toEqual([]);
+    expect(fidelity.data.different).toBe(0);
+    expect(fidelity.data.checked).toBeGreaterThan(10);
+    expect(verify.code).toBe(0);
+  }, 30 * MINUTE);
+
+  it('injected faults into every service at the rate asked for', () => {
+    const table = Object.fromEntries([...proxy.stats].map(([service, s]) => [service, { requests: s.requests, ...s.faults }]));
+    console.info(`faults injected (rate ${RATE}, seed ${SEED}):\n${JSON.stringify(table, null, 1)}`);
+    for (const service of SERVICES) {
+      const s = proxy.stats.get(service);
+      expect(s, `${service} was reached through the proxy`).toBeDefined();
+      const faults = Object.values(s!.faults).reduce((a, b) => a + b, 0);
+      expect(faults, `${service}: faults in ${s!.requests} requests`).toBeGreaterThanOrEqual(Math.floor(s!.requests * RATE * 0.9));
+      expect(faults, service).toBeGreaterThan(0);
+    }
+  });
+});
