@@ -10,11 +10,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComputeClient } from '../../services/compute/client.js';
 import type { Session } from '../../src/openstack/types.js';
 import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js';
 import { createS3TestProject, deleteS3TestProject, type S3TestProject } from './helpers/ec2-credentials.js';
-import { adminSession, dropProject, FOREIGN_TEST_RESOURCES, freshRestoreRepository, notIdentical, readJson, reportOf, runCli, stateFileOf, type CliRun } from './helpers/restore-harness.js';
+import { adminSession, dropProject, dropRestoreGlobals, FOREIGN_TEST_RESOURCES, freshRestoreRepository, notIdentical, reportOf, runCli, type CliRun } from './helpers/restore-harness.js';
 
 const MINUTE = 60_000;
 const RATE = Number(process.env.FAULT_RATE ?? 0.05);
@@ -85,29 +84,13 @@ afterAll(async () => {
   if (proxy) proxy.enabled = false;
   if (admin) {
     await attempt(`drop ${TARGET}`, () => dropProject(admin, TARGET));
-    await attempt('keypairs and flavors of the restore', () => dropGlobals(admin, plan()));
+    await attempt('keypairs and flavors of the restore', () => dropRestoreGlobals(admin, plan()));
     await admin.close();
   }
   await deleteS3TestProject(s3);
   await proxy?.close();
   if (problems.length > 0) throw new Error(`cleanup left something behind:\n${problems.join('\n')}`);
 }, 15 * MINUTE);
-
-/** Keypairs (per user) and flavors (cloud-wide) the restore created outside its project. */
-async function dropGlobals(session: Session, planFile: string): Promise<void> {
-  let state: { steps: Record<string, { created?: boolean; targetId?: string }> };
-  try {
-    state = readJson(stateFileOf(planFile));
-  } catch {
-    return;
-  }
-  const nova = await ComputeClient.open(session);
-  for (const [stepId, st] of Object.entries(state.steps)) {
-    if (!st.created || !st.targetId) continue;
-    if (stepId.startsWith('keypair:')) await nova.deleteKeypair(st.targetId).catch(() => undefined);
-    if (stepId.startsWith('flavor:')) await nova.deleteFlavor(st.targetId).catch(() => undefined);
-  }
-}
 
 describe(`backup and restore of demo through ${RATE * 100} % injected faults (seed ${SEED})`, () => {
   it('backs demo up completely, with the same data as a backup without faults', async () => {
