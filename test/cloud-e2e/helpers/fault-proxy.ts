@@ -186,6 +186,9 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   };
 
   const handle = (l: Listener, req: http.IncomingMessage, res: http.ServerResponse) => {
+    // a client that gives up (its own timeout) aborts its request: nothing to do but let it go
+    req.on('error', () => res.destroy());
+    res.on('error', () => undefined);
     const service = serviceOf(l, req);
     const token = tokenOf(req);
     if (token !== undefined && !tokensSeen.has(token)) tokensSeen.set(token, Date.now());
@@ -234,6 +237,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     const upstream = http.request(
       { host: l.upstream.hostname, port: l.upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
       (up) => {
+        up.on('error', () => res.destroy());
         if (damage === 'lose-answer') {
           up.resume();
           up.on('end', () => refuse(req, res, 502));
@@ -241,14 +245,16 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         }
         const headers = { ...up.headers };
         if (typeof headers.location === 'string') headers.location = rewriteOrigins(headers.location);
-        const json = /json/i.test(String(headers['content-type'] ?? '')) && !headers['content-encoding'] && service !== 'object-store' && service !== 's3';
+        // Keystone's token answers carry the catalog; the other services build their links from
+        // the Host header, which names the proxy already.
+        const json = service === 'identity' && /json/i.test(String(headers['content-type'] ?? '')) && !headers['content-encoding'];
         if (json) {
           const chunks: Buffer[] = [];
           up.on('data', (c: Buffer) => chunks.push(c));
           up.on('end', () => {
             void (async () => {
               const text = Buffer.concat(chunks).toString('utf8');
-              const body = Buffer.from(service === 'identity' ? await rewriteCatalog(text) : rewriteOrigins(text));
+              const body = Buffer.from(await rewriteCatalog(text));
               delete headers['transfer-encoding'];
               headers['content-length'] = String(body.length);
               res.writeHead(up.statusCode ?? 502, headers);
@@ -256,7 +262,6 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
               res.end(body);
             })().catch(() => res.destroy());
           });
-          up.on('error', () => res.destroy());
           return;
         }
         res.writeHead(up.statusCode ?? 502, headers);
