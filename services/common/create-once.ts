@@ -3,13 +3,16 @@
 // is looked up by the unique name the create gave it and adopted when it is there; only when it
 // is not is the create sent again.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ServerError, TimeoutError, UnreachableError } from '../../src/http/errors.js';
+import { RateLimitedError, ServerError, TimeoutError, UnreachableError } from '../../src/http/errors.js';
 import type { ServiceClient } from '../../src/openstack/types.js';
 import { versionedPath } from './api-path.js';
 
-/** Failures after which a create may or may not have happened. */
+/**
+ * Failures after which a create may or may not have happened (5xx, no answer in time, connection
+ * lost), and a 429 of a call sent without the HTTP layer's retries (not processed: nothing to find).
+ */
 export function isAnswerLost(err: unknown): boolean {
-  return err instanceof ServerError || err instanceof TimeoutError || err instanceof UnreachableError;
+  return err instanceof ServerError || err instanceof TimeoutError || err instanceof UnreachableError || err instanceof RateLimitedError;
 }
 
 export interface CreateOnceOptions<T> {
