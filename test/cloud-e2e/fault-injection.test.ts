@@ -23,7 +23,7 @@ const suffix = randomBytes(3).toString('hex');
 const TARGET = `pf-test-faults-${suffix}`;
 const BUCKET = `pf-test-faults-${suffix}`;
 /** Client timeout of the proxied clouds (api_timeout); a stall lasts longer. */
-const API_TIMEOUT_S = 15;
+const API_TIMEOUT_S = 30;
 const SERVICES = ['identity', 'compute', 'volumev3', 'image', 'network', 'object-store', 's3'];
 
 let proxy: FaultProxy;
