@@ -1,9 +1,10 @@
 // A whole backup and a whole restore of the seeded `demo` project through a proxy that injects
 // faults into every service (Keystone, Nova, Cinder, Glance, Neutron, Swift, and Swift's S3 API,
 // which holds the repository): 5xx, 429 with Retry-After, connection resets mid-body, stalls past
-// the client's timeout, and 401 on a valid token. Both runs must complete with byte-identical data:
-// the faulted backup's data equals a clean backup's (taken while the restore runs), and `restore verify` of the restored project
-// (new project pf-test-faults-*, removed afterwards) finds no difference in fields or data.
+// the client's timeout, and token expiry (401). Both runs must complete with byte-identical data:
+// the faulted backup's data equals that of a backup without faults (taken while the restore
+// runs), and `restore verify` of the restored project (a new project pf-test-faults-*, removed
+// afterwards) finds no difference in fields or data. docs/fault-model.md describes the model.
 // FAULT_RATE / FAULT_SEED (environment) repeat a run with another rate or the same faults.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
