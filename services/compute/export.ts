@@ -4,6 +4,7 @@
 // A volume-backed server has no root disk of its own: its data is the data of its volumes,
 // exported by the volumes service — never a createImage there, which would only make more
 // volume snapshots.
+import { createOnce, imageIdByName } from '../common/create-once.js';
 import type { ServiceClient } from '../../src/openstack/types.js';
 import { ResourceGoneError, type DataExportContext, type ExportDataHook } from '../data-export.js';
 import { seg } from '../common/api-path.js';
@@ -108,14 +109,21 @@ async function captureServerLocked(nova: ServiceClient, glance: ServiceClient, s
     : 'not available (the server image lacks hw_qemu_guest_agent=yes): crash-consistent';
   ctx.progress.step('server', serverId, 'createImage');
   const name = ctx.temporaries.nameFor(`server-${serverId}`);
-  const res = await nova.request<{ image_id?: string }>({
-    method: 'POST',
-    path: `/servers/${seg(serverId)}/action`,
-    json: { createImage: { name, metadata: ctx.temporaries.metadata() } },
+  const created = await createOnce({
+    create: async () => {
+      const res = await nova.request<{ image_id?: string }>({
+        method: 'POST',
+        path: `/servers/${seg(serverId)}/action`,
+        json: { createImage: { name, metadata: ctx.temporaries.metadata() } },
+      });
+      const location = res.headers.location;
+      const id = res.body?.image_id ?? (typeof location === 'string' ? location.split('/').pop() : undefined);
+      if (!id) throw new Error('Nova accepted createImage but returned no image ID');
+      return id;
+    },
+    find: () => imageIdByName(glance, name),
+    signal: ctx.signal,
   });
-  const location = res.headers.location;
-  const created = res.body?.image_id ?? (typeof location === 'string' ? location.split('/').pop() : undefined);
-  if (!created) throw new Error('Nova accepted createImage but returned no image ID');
   ctx.temporaries.track({ kind: 'image', id: created, name });
   return { mode: 'image', imageId: created, quiesce };
 }

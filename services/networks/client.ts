@@ -2,6 +2,7 @@
 // routers (interfaces, gateway, static routes), security groups and rules, floating IPs, QoS
 // policies and rules, extensions and availability zones. Neutron lists everything an admin can
 // see across projects, so callers filter by `project_id` when they mean one project.
+import { createOnce } from '../common/create-once.js';
 import type { ServiceClient, Session } from '../../src/openstack/types.js';
 import { collect } from '../common/limit.js';
 import { seg, versionedPath } from '../common/api-path.js';
@@ -314,9 +315,19 @@ export class NetworkClient {
   setRouterRoutes(id: string, routes: StaticRoute[]): Promise<Router> {
     return this.updateRouter(id, { routes });
   }
+  /**
+   * Plugs a subnet or a port into a router. A PUT, but not idempotent: sent again after a lost
+   * answer it fails ("Router already has a port on subnet"), so a lost answer is resolved by
+   * looking for the interface instead.
+   */
   async addRouterInterface(id: string, iface: { subnet_id: string } | { port_id: string }): Promise<{ subnet_id: string; port_id: string; id: string }> {
-    const res = await this.http.request<{ subnet_id: string; port_id: string; id: string }>({ method: 'PUT', path: this.p(`/routers/${seg(id)}/add_router_interface`), json: iface });
-    return res.body;
+    return createOnce({
+      create: async () => (await this.http.request<{ subnet_id: string; port_id: string; id: string }>({ method: 'PUT', path: this.p(`/routers/${seg(id)}/add_router_interface`), json: iface, retry: false })).body,
+      find: async () => {
+        const port = (await this.listRouterInterfacePorts(id)).find((p) => ('port_id' in iface ? p.id === iface.port_id : p.fixed_ips.some((ip) => ip.subnet_id === iface.subnet_id)));
+        return port ? { subnet_id: port.fixed_ips[0]?.subnet_id ?? '', port_id: port.id, id } : undefined;
+      },
+    });
   }
   async removeRouterInterface(id: string, iface: { subnet_id: string } | { port_id: string }): Promise<void> {
     await this.http.request({ method: 'PUT', path: this.p(`/routers/${seg(id)}/remove_router_interface`), json: iface });

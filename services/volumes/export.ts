@@ -13,6 +13,7 @@
 // same fixed chunker as the volume (its unchanged blocks are chunks the repository already
 // holds; with a parent backup, the volume's stream there is the delta base). A snapshot never
 // changes, so it is not a capture step: its jobs only transfer.
+import { createOnce, idByName, imageIdByName } from '../common/create-once.js';
 import type { ServiceClient } from '../../src/openstack/types.js';
 import type { DataStreamRef } from '../../src/model/resource.js';
 import { ResourceGoneError, type DataExportContext, type ExportDataHook } from '../data-export.js';
@@ -221,12 +222,18 @@ async function snapshotAttachedVolume(cinder: ServiceClient, volume: CinderVolum
         await waitServersIdle(servers, volume.id, ctx);
         ctx.progress.step('volume', volume.id, 'snapshot');
         const name = ctx.temporaries.nameFor(`snap-${volume.id}`);
-        const res = await cinder.request<{ snapshot: CinderSnapshot }>({
-          method: 'POST',
-          path: '/snapshots',
-          json: { snapshot: { volume_id: volume.id, force: true, name, description: 'temporary snapshot of a permafrost backup', metadata: ctx.temporaries.metadata() } },
+        const snapshotId = await createOnce({
+          create: async () =>
+            (
+              await cinder.request<{ snapshot: CinderSnapshot }>({
+                method: 'POST',
+                path: '/snapshots',
+                json: { snapshot: { volume_id: volume.id, force: true, name, description: 'temporary snapshot of a permafrost backup', metadata: ctx.temporaries.metadata() } },
+              })
+            ).body.snapshot.id,
+          find: () => idByName(cinder, '/snapshots', 'snapshots', name),
+          signal: ctx.signal,
         });
-        const snapshotId = res.body.snapshot.id;
         ctx.temporaries.track({ kind: 'volume_snapshot', id: snapshotId, name });
         // The capture ends when the snapshot exists: only then may the server be snapshotted
         // (Nova refuses the assisted snapshot of an attached volume during its own createImage).
@@ -306,12 +313,18 @@ async function temporaryVolumeFromSnapshot(
   ctx: DataExportContext,
   label: { name: string; description: string; what: string },
 ): Promise<string> {
-  const res = await cinder.request<{ volume: CinderVolume }>({
-    method: 'POST',
-    path: '/volumes',
-    json: { volume: { snapshot_id: snapshotId, size, name: label.name, description: label.description, metadata: ctx.temporaries.metadata() } },
+  const cloneId = await createOnce({
+    create: async () =>
+      (
+        await cinder.request<{ volume: CinderVolume }>({
+          method: 'POST',
+          path: '/volumes',
+          json: { volume: { snapshot_id: snapshotId, size, name: label.name, description: label.description, metadata: ctx.temporaries.metadata() } },
+        })
+      ).body.volume.id,
+    find: () => idByName(cinder, '/volumes', 'volumes', label.name),
+    signal: ctx.signal,
   });
-  const cloneId = res.body.volume.id;
   ctx.temporaries.track({ kind: 'volume', id: cloneId, name: label.name });
   await waitVolumeAvailable(cinder, cloneId, label.what, ctx);
   return cloneId;
@@ -356,12 +369,19 @@ async function cloneAndUpload(
  * during the upload can make Glance reset it (saving → queued) and lose the upload.
  */
 async function uploadToImage(cinder: ServiceClient, volumeId: string, imageName: string, ctx: DataExportContext): Promise<string> {
-  const res = await cinder.request<{ 'os-volume_upload_image': { image_id: string } }>({
-    method: 'POST',
-    path: `/volumes/${seg(volumeId)}/action`,
-    json: { 'os-volume_upload_image': { image_name: imageName, force: false, disk_format: 'raw', container_format: 'bare' } },
+  const glance = await ctx.session.client('image');
+  const imageId = await createOnce({
+    create: async () =>
+      (
+        await cinder.request<{ 'os-volume_upload_image': { image_id: string } }>({
+          method: 'POST',
+          path: `/volumes/${seg(volumeId)}/action`,
+          json: { 'os-volume_upload_image': { image_name: imageName, force: false, disk_format: 'raw', container_format: 'bare' } },
+        })
+      ).body['os-volume_upload_image'].image_id,
+    find: () => imageIdByName(glance, imageName),
+    signal: ctx.signal,
   });
-  const imageId = res.body['os-volume_upload_image'].image_id;
   ctx.temporaries.track({ kind: 'image', id: imageId, name: imageName });
   return imageId;
 }

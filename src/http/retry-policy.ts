@@ -1,18 +1,16 @@
-// When and how long to wait before retrying a request. Pure functions, unit-tested.
+// When and how long to wait before retrying an OpenStack API request: idempotency, Retry-After,
+// the retry limit. What counts as transient and the backoff are shared (src/retry/transient.ts).
 import type { HttpMethod } from '../openstack/types.js';
+import { backoffDelay, DEFAULT_BACKOFF, isTransientErrorCode, isTransientStatus, TRANSIENT_ERROR_CODES, type Backoff } from '../retry/transient.js';
 
-export interface RetryPolicy {
+export interface RetryPolicy extends Backoff {
   /** Retries after the first attempt. */
   limit: number;
-  /** First backoff delay in ms; doubles each attempt. */
-  baseDelayMs: number;
-  /** Cap of one backoff delay. */
-  maxDelayMs: number;
   /** Longest Retry-After honoured; a server asking for more gets no retry (the error says so). */
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { limit: 4, baseDelayMs: 500, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { limit: 4, ...DEFAULT_BACKOFF, maxRetryAfterMs: 60_000 };
 
 const IDEMPOTENT = new Set<string>(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
@@ -20,38 +18,14 @@ export function isIdempotent(method: HttpMethod | string): boolean {
   return IDEMPOTENT.has(method.toUpperCase());
 }
 
-/** Statuses worth another try: rate limiting and server-side failures (but not 501 Not Implemented). */
-export function isRetryableStatus(status: number): boolean {
-  return status === 429 || (status >= 500 && status !== 501 && status !== 505);
-}
+/** Statuses worth another try (the shared definition): rate limiting and server-side failures. */
+export const isRetryableStatus = isTransientStatus;
 
-/** Network error codes that mean "try again": resets (e.g. a reused socket closed by the server), refusals during restarts, timeouts. */
-export const RETRYABLE_ERROR_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ECONNABORTED',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ENETDOWN',
-  'EHOSTDOWN',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
+/** Network error codes that mean "try again" (the shared list). */
+export const RETRYABLE_ERROR_CODES = TRANSIENT_ERROR_CODES;
+export const isRetryableErrorCode = isTransientErrorCode;
 
-export function isRetryableErrorCode(code: string | undefined): boolean {
-  return code !== undefined && RETRYABLE_ERROR_CODES.has(code);
-}
-
-/**
- * Exponential backoff with jitter: attempt 1 waits ≈base, attempt 2 ≈2×base, ... capped.
- * "Equal jitter" (half fixed, half random) keeps a floor so that retries never hammer a server.
- */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exp / 2 + random() * (exp / 2));
-}
+export { backoffDelay };
 
 /** Retry-After in ms (delta-seconds or HTTP-date), undefined when absent or unparsable. */
 export function parseRetryAfter(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
@@ -79,7 +53,8 @@ export function decideRetry(input: {
 }): RetryDecision {
   const { attempt, policy } = input;
   if (attempt > policy.limit) return { retry: false, reason: `gave up after ${policy.limit} retries` };
-  if (!input.idempotent) return { retry: false, reason: 'the request is not idempotent' };
+  // A 429 says the request was refused before it was processed: safe to send again, even a POST.
+  if (!input.idempotent && input.status !== 429) return { retry: false, reason: 'the request is not idempotent' };
   if (input.status !== undefined) {
     if (!isRetryableStatus(input.status)) return { retry: false, reason: `status ${input.status} is final` };
     const backoff = backoffDelay(attempt, input.policy, input.random);

@@ -6,6 +6,7 @@ import type { ApiResponse, PaginateOptions, RequestOptions, ServiceClient, Servi
 import type { Logger } from '../log/logger.js';
 import { UnauthorizedError } from './errors.js';
 import { Paginator } from './paginate.js';
+import { resumableBody } from './resumable-download.js';
 import type { Transport, TransportRequest } from './transport.js';
 
 /** Where a client gets its token: the Keystone session. */
@@ -90,7 +91,13 @@ export class HttpServiceClient implements ServiceClient {
     try {
       return await call(this.build(opts, token));
     } catch (err) {
-      if (!(err instanceof UnauthorizedError) || !tokens || token === undefined || isStreamBody(opts.body)) throw err;
+      if (!(err instanceof UnauthorizedError) || !tokens || token === undefined) throw err;
+      if (isStreamBody(opts.body)) {
+        // A stream body cannot be sent twice from here: the caller, who can open it again,
+        // repeats the call, and finds a fresh token.
+        await tokens.reauthenticate(token);
+        throw err;
+      }
       this.opts.logger.debug({ service: this.serviceType, path: opts.path, requestId: err.requestId }, '401: re-authenticating once and repeating the call');
       const fresh = await tokens.reauthenticate(token);
       return await call(this.build(opts, fresh));
@@ -107,9 +114,23 @@ export class HttpServiceClient implements ServiceClient {
     };
   }
 
+  /**
+   * Streams a body. A GET cut mid-body (reset, silence) is resumed with a range request for the
+   * rest, unless the caller retries on its own (`retry: false`) or asked for a range itself.
+   */
   async download(opts: RequestOptions): Promise<{ stream: Readable; headers: ApiResponse<unknown>['headers'] }> {
-    const res = await this.withToken({ ...opts, headers: { Accept: '*/*', ...opts.headers } }, (req) => this.opts.transport.stream(req));
-    return { stream: res.stream, headers: res.headers };
+    const ask = (extra: Record<string, string>) => this.withToken({ ...opts, headers: { Accept: '*/*', ...opts.headers, ...extra } }, (req) => this.opts.transport.stream(req));
+    const res = await ask({});
+    const method = (opts.method ?? 'GET').toUpperCase();
+    const ownRange = Object.keys(opts.headers ?? {}).some((h) => h.toLowerCase() === 'range');
+    if (method !== 'GET' || opts.retry === false || ownRange || res.statusCode !== 200) return { stream: res.stream, headers: res.headers };
+    const stream = resumableBody(res, {
+      reopen: (offset) => ask({ Range: `bytes=${offset}-` }),
+      policy: this.opts.transport.retryPolicy,
+      logger: this.opts.logger,
+      what: `${this.serviceType} ${opts.path}`,
+    });
+    return { stream, headers: res.headers };
   }
 
   paginate<T = unknown>(opts: PaginateOptions): Paginator<T> {

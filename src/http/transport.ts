@@ -63,6 +63,11 @@ function isSuccess(status: number, okStatus: number[] | undefined): boolean {
 export class Transport {
   private readonly got: Got;
 
+  /** The policy this transport retries with (resumed downloads follow it too). */
+  get retryPolicy(): RetryPolicy {
+    return this.opts.retryPolicy;
+  }
+
   constructor(private readonly opts: TransportOptions) {
     this.got = got.extend({
       agent: { http: opts.agents.http, https: opts.agents.https },

@@ -12,7 +12,7 @@ import { NotRestorableError } from '../../services/restore-hooks.js';
 import { mapLimit } from '../../services/common/limit.js';
 import { initialIdMap, lookupId, setId } from '../../restore-plans/id-map.js';
 import type { Plan, PlanStep } from '../../restore-plans/plan-schema.js';
-import { RateLimitedError, ServerError, TimeoutError, UnreachableError } from '../http/errors.js';
+import { RateLimitedError, ServerError, TimeoutError, UnauthorizedError, UnreachableError } from '../http/errors.js';
 import type { ResourceRecord } from '../model/resource.js';
 import type { Session } from '../openstack/types.js';
 import type { Repository } from '../repository/types.js';
@@ -232,9 +232,13 @@ async function dropTemporaries(opts: ApplyOptions, ctx: ReturnType<typeof contex
   }
 }
 
-/** Errors of an overloaded cloud (no answer in time, 5xx, 429, connection lost): worth another attempt. */
+/**
+ * Errors of an overloaded cloud (no answer in time, 5xx, 429, connection lost) and a token that
+ * expired under an upload (the client re-authenticated; only the step can send its data again):
+ * worth another attempt.
+ */
 function isTransient(err: unknown): boolean {
-  return err instanceof TimeoutError || err instanceof ServerError || err instanceof UnreachableError || err instanceof RateLimitedError;
+  return err instanceof TimeoutError || err instanceof ServerError || err instanceof UnreachableError || err instanceof RateLimitedError || err instanceof UnauthorizedError;
 }
 
 /**

@@ -26,7 +26,7 @@ import { VolumeClient } from '../../services/volumes/client.js';
 import { IdentityClient } from '../../services/identity/client.js';
 import { openSession } from '../../src/openstack/connect.js';
 import type { Session } from '../../src/openstack/types.js';
-import { adminSession, backupProject, demoBackup, dropProject, grantRole, inventoryOf, names, notIdentical, projectSession as scopedSession, readJson, reportOf, runCli, SEEDED_DEMO, stateFileOf, type CliRun } from './helpers/restore-harness.js';
+import { adminSession, backupProject, demoBackup, dropProject, dropRestoreGlobals, grantRole, inventoryOf, names, notIdentical, projectSession as scopedSession, readJson, reportOf, runCli, SEEDED_DEMO, stateFileOf, type CliRun } from './helpers/restore-harness.js';
 import { leftovers, wipeProject } from './helpers/wipe-project.js';
 
 const suffix = randomBytes(3).toString('hex');
@@ -52,22 +52,6 @@ function projectSession(cloud: string, name: string): Promise<Session> {
   return scopedSession(admin, cloud, name);
 }
 
-/** Keypairs (per user) and flavors (cloud-wide) a restore created live outside its project. */
-async function dropGlobals(session: Session, planFile: string): Promise<void> {
-  let state: { steps: Record<string, { created?: boolean; targetId?: string }> };
-  try {
-    state = readJson(stateFileOf(planFile));
-  } catch {
-    return;
-  }
-  const nova = await ComputeClient.open(session);
-  for (const [stepId, st] of Object.entries(state.steps)) {
-    if (!st.created || !st.targetId) continue;
-    if (stepId.startsWith('keypair:')) await nova.deleteKeypair(st.targetId).catch(() => undefined);
-    if (stepId.startsWith('flavor:')) await nova.deleteFlavor(st.targetId).catch(() => undefined);
-  }
-}
-
 beforeAll(async () => {
   ({ repo, snapshot, dir } = await demoBackup());
   admin = await adminSession();
@@ -80,12 +64,12 @@ afterAll(async () => {
   };
   if (admin) {
     for (const name of [COPY_PROJECT, ONLY_PROJECT, CRASH_PROJECT, PRE_PROJECT]) await attempt(`drop ${name}`, () => dropProject(admin, name));
-    for (const plan of ['plan-only.json', 'plan-copy.json', 'plan-crash.json']) await attempt(`globals of ${plan}`, () => dropGlobals(admin, path.join(dir, plan)));
+    for (const plan of ['plan-only.json', 'plan-copy.json', 'plan-crash.json']) await attempt(`globals of ${plan}`, () => dropRestoreGlobals(admin, path.join(dir, plan)));
   }
   const two = await adminSession('devcloud-two-admin').catch(() => undefined);
   if (two) {
     await attempt(`drop ${TWO_PROJECT}`, () => dropProject(two, TWO_PROJECT));
-    await attempt('globals of plan-two.json', () => dropGlobals(two, path.join(dir, 'plan-two.json')));
+    await attempt('globals of plan-two.json', () => dropRestoreGlobals(two, path.join(dir, 'plan-two.json')));
     await two.close();
   }
   await admin?.close();

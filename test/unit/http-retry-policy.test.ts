@@ -46,8 +46,11 @@ describe('decideRetry', () => {
     expect(d.retry).toBe(false);
     if (!d.retry) expect(d.reason).toContain('120 s');
   });
-  it('never retries non-idempotent requests, and stops at the limit', () => {
+  it('never retries non-idempotent requests that may have been processed, and stops at the limit', () => {
     expect(decideRetry({ attempt: 1, policy, idempotent: false, status: 503 }).retry).toBe(false);
+    expect(decideRetry({ attempt: 1, policy, idempotent: false, errorCode: 'ECONNRESET' }).retry).toBe(false);
+    // a 429 was refused before it was processed: even a POST goes again, after Retry-After
+    expect(decideRetry({ attempt: 1, policy, idempotent: false, status: 429, retryAfter: '1' })).toEqual({ retry: true, delayMs: 1000 });
     expect(decideRetry({ attempt: 5, policy, idempotent: true, status: 503 }).retry).toBe(false);
     expect(decideRetry({ attempt: 4, policy, idempotent: true, status: 503 }).retry).toBe(true);
   });

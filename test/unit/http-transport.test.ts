@@ -331,3 +331,74 @@ describe('service client', () => {
     expect(logLines.join('')).toContain('"X-Auth-Token":"***"');
   });
 });
+
+describe('downloads cut mid-body', () => {
+  const body = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 251));
+  const client = () => new HttpServiceClient({ serviceType: 'image', endpoint: base, transport, logger, defaultTimeoutMs: 5000 });
+  const readAll = async (stream: Readable) => {
+    const parts: Buffer[] = [];
+    for await (const c of stream) parts.push(c as Buffer);
+    return Buffer.concat(parts);
+  };
+  /** Serves `body` (honouring Range when `ranges`), cutting the connection after `cutAfter` bytes on the first `cuts` answers. */
+  const serve = (opts: { ranges: boolean; cuts: number; cutAfter: number; etag?: (n: number) => string }) => {
+    const ranges: string[] = [];
+    handler = (q, res, n) => {
+      const range = /^bytes=(\d+)-$/.exec(String(q.headers.range ?? ''));
+      ranges.push(String(q.headers.range ?? ''));
+      const start = opts.ranges && range ? Number(range[1]) : 0;
+      const part = body.subarray(start);
+      const headers = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(part.length), ETag: opts.etag?.(n) ?? '"v1"' };
+      if (start > 0) res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${body.length - 1}/${body.length}` });
+      else res.writeHead(200, headers);
+      if (n > opts.cuts) return res.end(part);
+      res.write(part.subarray(0, opts.cutAfter), () => setTimeout(() => res.socket?.destroy(), 20));
+    };
+    return ranges;
+  };
+
+  it('resumes with a range request from where the cut happened, byte-identical', async () => {
+    const ranges = serve({ ranges: true, cuts: 2, cutAfter: 50_000 });
+    const { stream } = await client().download({ path: '/v2/images/x/file' });
+    expect((await readAll(stream)).equals(body)).toBe(true);
+    expect(ranges[0]).toBe('');
+    expect(ranges[1]).toMatch(/^bytes=\d+-$/);
+    expect(count).toBe(3);
+  });
+
+  it('reads past the bytes already delivered when the server ignores the range', async () => {
+    serve({ ranges: false, cuts: 1, cutAfter: 70_000 });
+    const { stream } = await client().download({ path: '/v2/images/x/file' });
+    expect((await readAll(stream)).equals(body)).toBe(true);
+    expect(count).toBe(2);
+  });
+
+  it('fails with the cut when the entity changed meanwhile (another ETag)', async () => {
+    serve({ ranges: true, cuts: 1, cutAfter: 50_000, etag: (n) => `"v${n}"` });
+    const { stream } = await client().download({ path: '/v2/images/x/file' });
+    const err = await readAll(stream).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnreachableError);
+  });
+
+  it('leaves a caller that retries on its own (retry: false) with the cut', async () => {
+    serve({ ranges: true, cuts: 1, cutAfter: 50_000 });
+    const { stream } = await client().download({ path: '/v2/images/x/file', retry: false });
+    expect(await readAll(stream).catch((e: unknown) => e)).toBeInstanceOf(UnreachableError);
+    expect(count).toBe(1);
+  });
+});
+
+describe('a 401 on a stream upload', () => {
+  it('re-authenticates and leaves the repeat to the caller, who can open the stream again', async () => {
+    const tokens = { current: 'token-1-abcdef', reauths: 0, async token() { return this.current; }, async reauthenticate(stale: string) { if (stale === this.current) this.current = `token-${++this.reauths + 1}-abcdef`; return this.current; } };
+    handler = (q, res) => {
+      q.resume();
+      q.on('end', () => (q.headers['x-auth-token'] === 'token-2-abcdef' ? json(res, 201, {}) : json(res, 401, { error: { message: 'expired' } })));
+    };
+    const client = new HttpServiceClient({ serviceType: 'object-store', endpoint: base, transport, tokens, logger, defaultTimeoutMs: 5000 });
+    const upload = () => client.request({ method: 'PUT', path: '/c/o', body: Readable.from([Buffer.from('data')]), retry: false });
+    expect(await upload().catch((e: unknown) => e)).toBeInstanceOf(UnauthorizedError);
+    expect(tokens.reauths).toBe(1);
+    expect((await upload()).statusCode).toBe(201);
+  });
+});

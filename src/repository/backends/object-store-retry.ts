@@ -1,22 +1,19 @@
-// Retry policy shared by the remote object-store backends (Swift, S3).
+// Retries of the remote object-store backends (Swift, S3).
 //
 // Object stores fail transiently all the time: a proxy restarts (connection reset), a node is
 // overloaded (503 / S3 "SlowDown"), a gateway times out (502/504). Every backend call is
 // idempotent at the level of the Backend contract (a PUT of the same key with the same bytes, a
-// GET, a DELETE), so it is safe to repeat it. Exponential backoff with full jitter keeps many
-// parallel uploads from retrying in lock-step.
+// GET, a DELETE), so it is safe to repeat it. What is transient and the backoff between attempts
+// are the ones the OpenStack API calls use (src/retry/transient.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, DEFAULT_BACKOFF, isTransientErrorCode, isTransientStatus as isTransientHttpStatus, type Backoff } from '../../retry/transient.js';
 
-export interface RetryPolicy {
+export interface RetryPolicy extends Backoff {
   /** Attempts in total, including the first one. */
   attempts: number;
-  /** Delay before the first retry, in ms; doubles on each further retry. */
-  baseDelayMs: number;
-  /** Upper bound of a single delay, in ms. */
-  maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 250, maxDelayMs: 8_000 };
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, ...DEFAULT_BACKOFF };
 
 /** Thrown by an attempt to ask for another try; `cause` is what went wrong this time. */
 export class TransientError extends Error {
@@ -29,21 +26,6 @@ export class TransientError extends Error {
     this.name = 'TransientError';
   }
 }
-
-/** Network-level error codes after which the same request may well succeed. */
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ESOCKETTIMEDOUT',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_SOCKET',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
 
 /** Walks an error's `cause` chain (got and the access layer wrap the socket error). */
 function* causeChain(err: unknown): Generator<Record<string, unknown>> {
@@ -58,7 +40,7 @@ function* causeChain(err: unknown): Generator<Record<string, unknown>> {
 export function networkErrorCode(err: unknown): string | undefined {
   for (const e of causeChain(err)) {
     const code = e.code;
-    if (typeof code === 'string' && (TRANSIENT_CODES.has(code) || code.startsWith('E'))) return code;
+    if (typeof code === 'string' && (isTransientErrorCode(code) || code.startsWith('E'))) return code;
     if (typeof e.message === 'string' && /socket hang up/i.test(e.message)) return 'ECONNRESET';
   }
   return undefined;
@@ -66,13 +48,11 @@ export function networkErrorCode(err: unknown): string | undefined {
 
 export function isTransientNetworkError(err: unknown): boolean {
   const code = networkErrorCode(err);
-  return code !== undefined && TRANSIENT_CODES.has(code);
+  return isTransientErrorCode(code);
 }
 
 /** HTTP statuses that are worth repeating: server-side trouble, throttling, request timeout. */
-export function isTransientStatus(status: number): boolean {
-  return status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
-}
+export const isTransientStatus = isTransientHttpStatus;
 
 /** Runs `attempt` until it succeeds, throws a non-transient error, or the attempts run out. */
 export async function withRetry<T>(
@@ -89,8 +69,7 @@ export async function withRetry<T>(
       if (!(err instanceof TransientError) && !isTransientNetworkError(err)) throw err;
       lastErr = err;
       if (i === policy.attempts) break;
-      const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (i - 1));
-      const delay = Math.round(cap / 2 + (Math.random() * cap) / 2);
+      const delay = backoffDelay(i, policy);
       onRetry?.(err, i, delay);
       await sleep(delay);
     }

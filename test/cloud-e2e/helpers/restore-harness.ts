@@ -10,6 +10,7 @@ import { initRepository } from '../../../src/repository/index.js';
 import { RESOURCE_KINDS } from '../../../src/model/kinds.js';
 import { openSession } from '../../../src/openstack/connect.js';
 import type { Session } from '../../../src/openstack/types.js';
+import { ComputeClient } from '../../../services/compute/client.js';
 import { IdentityClient } from '../../../services/identity/client.js';
 import { NetworkClient } from '../../../services/networks/client.js';
 import { loadServiceModules } from '../../../services/registry.js';
@@ -152,6 +153,22 @@ export function notIdentical(report: Record<string, any>): string {
 
 export async function adminSession(cloud = 'devcloud-admin'): Promise<Session> {
   return openSession({ cloud });
+}
+
+/** Keypairs (per user) and flavors (cloud-wide) a restore created live outside its project. */
+export async function dropRestoreGlobals(session: Session, planFile: string): Promise<void> {
+  let state: { steps: Record<string, { created?: boolean; targetId?: string }> };
+  try {
+    state = readJson(stateFileOf(planFile));
+  } catch {
+    return;
+  }
+  const nova = await ComputeClient.open(session);
+  for (const [stepId, st] of Object.entries(state.steps)) {
+    if (!st.created || !st.targetId) continue;
+    if (stepId.startsWith('keypair:')) await nova.deleteKeypair(st.targetId).catch(() => undefined);
+    if (stepId.startsWith('flavor:')) await nova.deleteFlavor(st.targetId).catch(() => undefined);
+  }
 }
 
 /** Empties and deletes a project a test restored into (no-op when it does not exist). */
