@@ -16,10 +16,15 @@ import { tempDir } from './repository-helpers.js';
 const REPOSITORY_COMMANDS = [
   'backup', 'backup-file', 'cleanup', 'export', 'forget', 'import', 'prune', 'repo check', 'repo init', 'repo key add', 'repo key list', 'repo key remove',
   'restore', 'restore apply', 'restore plan', 'restore verify', 'restore-file', 'show', 'snapshots',
+  'repo repair config', 'repo repair index', 'repo repair keys', 'repo repair packs', 'repo repair snapshots',
 ];
 const SHARED = ['--repo', '--password-file', '--password-command'];
-/** Takes only -r/--repo: lock files are plain, a stuck run must be recoverable without the password. */
-const REPOSITORY_WITHOUT_PASSWORD = ['repo unlock'];
+/**
+ * Take only -r/--repo: `repo unlock` because lock files are plain and a stuck run must be
+ * recoverable without the password; the schedule commands because a schedule never stores a
+ * password: its runs read it from the environment of the worker or service that runs them.
+ */
+const REPOSITORY_WITHOUT_PASSWORD = ['repo unlock', 'schedule add', 'schedule exec'];
 
 let program: Command;
 const byPath = new Map<string, Command>();
