@@ -299,6 +299,18 @@ async function replaceVolume(ctx: RestoreContext, step: RestoreStep, record: Res
   return replacement;
 }
 
+/** Removes the restore marker keys from a volume's or snapshot's metadata (`collection`: volumes, snapshots). */
+async function dropMarkerMetadata(ctx: RestoreContext, collection: 'volumes' | 'snapshots', id: string): Promise<void> {
+  const client = await cinder(ctx);
+  const metadata = (await client.http.request<{ metadata: Record<string, string> }>({ path: `/${collection}/${encodeURIComponent(id)}/metadata` })).body.metadata ?? {};
+  for (const key of [RESTORE_META_KEY, SOURCE_META_KEY]) {
+    if (!(key in metadata)) continue;
+    await client.http.request({ method: 'DELETE', path: `/${collection}/${encodeURIComponent(id)}/metadata/${encodeURIComponent(key)}` }).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+}
+
 const volume: KindRestorer = {
   async findExisting(ctx, step) {
     const found = await findVolumeByMarker(ctx, step.sourceId);
@@ -323,6 +335,9 @@ const volume: KindRestorer = {
     if (!record || !stream) throw new Error(`volume ${step.name}: the snapshot holds no data to overwrite it with`);
     if (step.update === 'reimage') return reimageVolume(ctx, record, stream, targetId);
     return replaceVolume(ctx, step, record, targetId);
+  },
+  async unmark(ctx, _step, id) {
+    await dropMarkerMetadata(ctx, 'volumes', id);
   },
   async delete(ctx, _step, id) {
     const client = await cinder(ctx);
@@ -366,6 +381,9 @@ const volumeSnapshot: KindRestorer = {
     if (Object.keys(metadata).length > 0) await client.updateSnapshotMetadata(targetId, metadata);
     void step;
     return { id: targetId };
+  },
+  async unmark(ctx, _step, id) {
+    await dropMarkerMetadata(ctx, 'snapshots', id);
   },
   async delete(ctx, _step, id) {
     const client = await cinder(ctx);
