@@ -48,6 +48,8 @@ export interface RestoreContext {
   record?: ResourceRecord;
   /** Any snapshot record by kind and old ID. */
   recordOf(kind: ResourceKind, oldId: string): ResourceRecord | undefined;
+  /** Every snapshot record of a kind. */
+  recordsOf(kind: ResourceKind): ResourceRecord[];
   /** New ID of an already restored / reused / mapped resource, by kind and old ID. */
   targetIdOf(kind: ResourceKind, oldId: string): string | undefined;
   /** Like targetIdOf, but an unknown reference is an error naming `what` needs it. */
