@@ -121,6 +121,8 @@ export async function fidelityReport(opts: FidelityOptions): Promise<FidelityRes
     if (snapshot.kind === 'server') {
       for (const [path, to] of floatingAddressChanges(snapshot.fields.addresses, newAddress)) mappedFields[path] ??= { from: getPath(snapshot.fields, path), to };
     }
+    const link = symlinkInTarget(snapshot, restored, opts.projectId);
+    if (link) mappedFields.symlink_path = link;
     const slo = (snapshot.fields.largeObject as { type?: string } | undefined)?.type === 'slo';
     const restoredData: Record<string, string> = {};
     let restoredFields = restored.fields;
@@ -188,6 +190,13 @@ function servedStreamName(snapshot: ResourceRecord, restored: ResourceRecord, st
     default:
       return undefined;
   }
+}
+
+/** A symlink into the project's own account names the target project's account once restored. */
+function symlinkInTarget(snapshot: ResourceRecord, restored: ResourceRecord, projectId: string): { from: unknown; to: unknown } | undefined {
+  const from = snapshot.fields.symlink_path;
+  if (snapshot.kind !== 'object' || typeof from !== 'string' || !snapshot.projectId || !from.includes(snapshot.projectId)) return undefined;
+  return { from, to: from.replace(snapshot.projectId, projectId) };
 }
 
 function dedupe(records: ResourceRecord[]): ResourceRecord[] {
