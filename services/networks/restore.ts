@@ -317,7 +317,12 @@ const routerInterface: OperationRestorer = {
   async findExisting(ctx, step) {
     const routerId = ctx.requireTargetId('router', String(step.params?.router ?? step.sourceId), step.name);
     const subnet = interfaceSubnets(step)[0];
-    return subnet ? interfacePortOf(ctx, routerId, ctx.requireTargetId('subnet', subnet, step.name)) : undefined;
+    const plugged = subnet ? await interfacePortOf(ctx, routerId, ctx.requireTargetId('subnet', subnet, step.name)) : undefined;
+    if (plugged || step.kind !== 'port') return plugged;
+    // a killed run made the port but did not plug it in yet: plugged in now
+    const made = await findTagged(ctx, 'ports', 'ports', step.sourceId);
+    if (made) await (await neutron(ctx)).addRouterInterface(routerId, { port_id: made });
+    return made;
   },
   async apply(ctx, step) {
     const client = await neutron(ctx);
@@ -331,6 +336,7 @@ const routerInterface: OperationRestorer = {
     if (portRecord) {
       // the port first, with its name, description, MAC and addresses, then plugged in by port
       const made = await client.createPort(routerPortBody(ctx, portRecord, (await client.getSubnet(subnetId)).network_id, interfaceSubnets(step)) as Partial<Port> & { network_id: string });
+      await setTags(ctx, 'ports', made.id, portRecord);
       try {
         await client.addRouterInterface(routerId, { port_id: made.id });
       } catch (err) {
@@ -345,9 +351,19 @@ const routerInterface: OperationRestorer = {
     return { id: portId };
   },
   async undo(ctx, step, portId) {
+    const client = await neutron(ctx);
     const routerId = ctx.targetIdOf('router', String(step.params?.router ?? step.sourceId));
-    if (!routerId) return;
-    await ignoreNotFound(async () => (await neutron(ctx)).removeRouterInterface(routerId, { port_id: portId }));
+    const port = await client.getPort(portId).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    if (!port) return;
+    // removing the interface deletes its port; a port never plugged in is deleted as it is
+    if (routerId && port.device_id === routerId) await ignoreNotFound(async () => client.removeRouterInterface(routerId, { port_id: portId }));
+    else await ignoreNotFound(async () => client.deletePort(portId));
+  },
+  async unmark(ctx, step, portId) {
+    if (step.kind === 'port') await dropMarkerTags(ctx, 'ports', 'port', portId);
   },
 };
 
