@@ -319,9 +319,10 @@ const routerInterface: OperationRestorer = {
     const subnet = interfaceSubnets(step)[0];
     const plugged = subnet ? await interfacePortOf(ctx, routerId, ctx.requireTargetId('subnet', subnet, step.name)) : undefined;
     if (plugged || step.kind !== 'port') return plugged;
-    // a killed run made the port but did not plug it in yet: plugged in now
+    // a killed run (or an attempt whose answer was lost) made the port: plugged in now if it is not yet
     const made = await findTagged(ctx, 'ports', 'ports', step.sourceId);
-    if (made) await (await neutron(ctx)).addRouterInterface(routerId, { port_id: made });
+    if (!made) return undefined;
+    await plugIn(await neutron(ctx), routerId, made, false);
     return made;
   },
   async apply(ctx, step) {
@@ -337,12 +338,7 @@ const routerInterface: OperationRestorer = {
       // the port first, with its name, description, MAC and addresses, then plugged in by port
       const made = await client.createPort(routerPortBody(ctx, portRecord, (await client.getSubnet(subnetId)).network_id, interfaceSubnets(step)) as Partial<Port> & { network_id: string });
       await setTags(ctx, 'ports', made.id, portRecord);
-      try {
-        await client.addRouterInterface(routerId, { port_id: made.id });
-      } catch (err) {
-        await client.deletePort(made.id).catch(() => undefined);
-        throw err;
-      }
+      await plugIn(client, routerId, made.id, true);
       portId = made.id;
     } else {
       portId = (await client.addRouterInterface(routerId, { subnet_id: subnetId })).port_id;
@@ -366,6 +362,23 @@ const routerInterface: OperationRestorer = {
     if (step.kind === 'port') await dropMarkerTags(ctx, 'ports', 'port', portId);
   },
 };
+
+/**
+ * Plugs a port into a router. A call that timed out may have gone through and its retry then
+ * meets "already has an attached device" (409): plugged into this router is what was wanted. A
+ * port that could not be plugged in is deleted when `dropOnFailure` (it was just made for it).
+ */
+async function plugIn(client: NetworkClient, routerId: string, portId: string, dropOnFailure: boolean): Promise<void> {
+  if ((await client.getPort(portId)).device_id === routerId) return;
+  try {
+    await client.addRouterInterface(routerId, { port_id: portId });
+  } catch (err) {
+    const now = await client.findPort(portId).catch(() => undefined);
+    if (now?.device_id === routerId) return;
+    if (dropOnFailure && !now?.device_id) await client.deletePort(portId).catch(() => undefined);
+    throw err;
+  }
+}
 
 /** A router interface's port as it was: name, description, MAC (on the restore's own network) and its addresses on the interface's subnets. */
 function routerPortBody(ctx: RestoreContext, r: ResourceRecord, networkId: string, subnets: string[]): Record<string, unknown> {
