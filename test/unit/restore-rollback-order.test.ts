@@ -1,6 +1,7 @@
 // The order a rollback deletes in (pure): routes loosened first, every step after the steps that
 // need it, links (associations, attachments, router interfaces) before resources. Also the
-// fidelity comparison of order-free lists (a router's interfaces, a subnet's allocation pools).
+// fidelity comparison of order-free lists (a router's interfaces, a subnet's allocation pools),
+// and the role-assignment IDs a restore records.
 import { describe, expect, it } from 'vitest';
 import type { Plan, PlanStep } from '../../restore-plans/plan-schema.js';
 import { compareFidelity } from '../../restore-plans/fidelity.js';
@@ -69,5 +70,18 @@ describe('fidelity of order-free lists', () => {
   it("keeps a server's interfaces in NIC order", () => {
     const server = { kind: 'server' as const, id: 'v', name: 'v', refs: [], status: 'ok' as const, fields: { interfaces: [{ port_id: 'old-p1' }, { port_id: 'old-p2' }] } };
     expect(compareFidelity(server, { interfaces: [{ port_id: 'new-p2' }, { port_id: 'new-p1' }] }, { idMap }).differences.length).toBe(2);
+  });
+});
+
+describe('role assignment IDs of a restore', () => {
+  it('are the IDs the inventory gives assignments, so that the fidelity report finds a created one', async () => {
+    const { assignmentId, parseAssignmentId } = await import('../../services/identity/restore.js');
+    const { roleAssignmentId } = await import('../../services/identity/records.js');
+    const id = assignmentId('p1', { userId: 'u1' }, 'r1');
+    expect(id).toBe(roleAssignmentId({ user: { id: 'u1' }, scope: { project: { id: 'p1' } }, role: { id: 'r1' } }));
+    expect(parseAssignmentId(id)).toEqual({ kind: 'user', actor: 'u1', projectId: 'p1', roleId: 'r1' });
+    expect(parseAssignmentId(assignmentId('p1', { groupId: 'g1' }, 'r1'))).toMatchObject({ kind: 'group', actor: 'g1' });
+    // state files of earlier versions
+    expect(parseAssignmentId('p1/u1/r1')).toEqual({ projectId: 'p1', actor: 'u1', roleId: 'r1' });
   });
 });
