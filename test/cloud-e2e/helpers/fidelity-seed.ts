@@ -2,7 +2,8 @@
 // an IPv6 SLAAC subnet with a port that has a fixed address on it and allowed address pairs, a
 // router with legs on an IPv4 subnet, the SLAAC subnet and a gateway-less subnet (the last by a
 // port of its own with a description), an extra route via the gateway-less leg, a volume with two
-// snapshots taken from different data, a versioned container with three versions of one object
+// snapshots taken between reimages with different data (on a file-based Cinder driver such as the
+// local cloud's NFS, the reimage rewrites the base file the snapshots share: they end up equal), a versioned container with three versions of one object
 // and a symlink object
 // (in a container of its own) pointing at an object of the versioned container. Every name starts with pf-test-fidelity-.
 import { Readable } from 'node:stream';
