@@ -42,6 +42,16 @@ export interface FidelityReport {
 const PROJECT_FIELDS = new Set(['project_id', 'tenant_id', 'os-vol-tenant-attr:tenant_id', 'owner', 'os-extended-snapshot-attributes:project_id']);
 /** Arrays whose order carries no meaning: compared as sorted sets. */
 const SET_FIELDS = new Set(['tags', 'security_groups', 'availability_zone_hints', 'dns_nameservers_sorted']);
+/** Arrays whose order carries no meaning for one kind only (a server's interfaces are in NIC order). */
+const KIND_SET_FIELDS: Partial<Record<ResourceRecord['kind'], ReadonlySet<string>>> = {
+  router: new Set(['interfaces', 'routes']),
+  subnet: new Set(['allocation_pools', 'host_routes']),
+};
+
+/** Whether the top-level array `key` of a `kind` record is compared as a set. */
+export function isSetField(kind: ResourceRecord['kind'], key: string): boolean {
+  return SET_FIELDS.has(key) || (KIND_SET_FIELDS[kind]?.has(key) ?? false);
+}
 
 export function compareFidelity(snapshot: ResourceRecord, restored: Record<string, unknown>, ctx: FidelityContext): FidelityReport {
   const newIdOf = new Map<string, string>();
@@ -49,8 +59,8 @@ export function compareFidelity(snapshot: ResourceRecord, restored: Record<strin
   // set-like arrays are sorted by their values in the target's terms, so that [A, B] and the
   // restored [B', A'] line up element by element however the new IDs happen to sort
   const translate = (value: unknown): unknown => deepMapStrings(value, (s) => newIdOf.get(s) ?? s);
-  const expected = flattenLeaves(normalize(snapshot.fields, '', translate));
-  const actual = flattenLeaves(normalize(restored, '', (v) => v));
+  const expected = flattenLeaves(normalize(snapshot.fields, '', translate, snapshot.kind, true));
+  const actual = flattenLeaves(normalize(restored, '', (v) => v, snapshot.kind, true));
   const mappedFields = ctx.mappedFields ?? {};
   const report: FidelityReport = {
     kind: snapshot.kind,
@@ -118,10 +128,10 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /** Drops restore markers and sorts set-like arrays, so neither shows up as a difference. */
-function normalize(value: unknown, key: string, sortKey: (value: unknown) => unknown): unknown {
+function normalize(value: unknown, key: string, sortKey: (value: unknown) => unknown, kind: ResourceRecord['kind'], top = false): unknown {
   if (Array.isArray(value)) {
-    const items = value.filter((item) => !(typeof item === 'string' && isRestoreMarker(item))).map((item) => normalize(item, '', sortKey));
-    if (!SET_FIELDS.has(key)) return items;
+    const items = value.filter((item) => !(typeof item === 'string' && isRestoreMarker(item))).map((item) => normalize(item, '', sortKey, kind));
+    if (!(SET_FIELDS.has(key) || (top && isSetField(kind, key)))) return items;
     return items
       .map((item) => ({ item, key: JSON.stringify(sortKey(item)) }))
       .sort((x, y) => compareText(x.key, y.key))
@@ -131,7 +141,7 @@ function normalize(value: unknown, key: string, sortKey: (value: unknown) => unk
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (isRestoreMarker(k)) continue;
-      out[k] = normalize(v, k, sortKey);
+      out[k] = normalize(v, k, sortKey, kind, top && key === '');
     }
     return out;
   }

@@ -142,9 +142,10 @@ export function resolveMappings(
       if (kind === 'network' && (record.kind === 'floating_ip' || (record.kind === 'router' && ref.field.startsWith('external_gateway_info')))) {
         d.external = true;
       }
-      if (kind === 'image' && record.kind === 'server') {
-        const ownRootDisk = (record.data?.length ?? 0) > 0;
-        d.soft = (d.soft ?? true) && ownRootDisk;
+      if (kind === 'image' && (record.kind === 'server' || record.kind === 'volume')) {
+        // a server's root disk and a volume's bytes come from the backup: the image they were made from is history
+        const ownData = (record.data?.length ?? 0) > 0;
+        d.soft = (d.soft ?? true) && ownData;
       } else if (kind === 'image') {
         d.soft = false;
       }
@@ -414,7 +415,7 @@ function resolveImage(
     return withNote({ to: byName[0]!.name, toId: byName[0]!.id, by: 'name' }, byName.length > 1 ? `${byName.length} target images are named ${d.key}; the one with the lowest ID is used` : undefined);
   }
   if (d.soft) {
-    return { to: null, by: 'unresolved', note: `image ${d.key} is not in the snapshot nor in the target; the servers boot from their own backed-up root disks` };
+    return { to: null, by: 'unresolved', note: `image ${d.key} is not in the snapshot nor in the target; the servers and volumes made from it are restored from their own backed-up data` };
   }
   fail(d, 'unmapped-image', `image ${d.key} is not in the snapshot and not visible in the target`, `add --map image:${d.key}=<target image>; visible target images: ${sortedNames(images)}`);
   return { to: null, by: 'unresolved' };

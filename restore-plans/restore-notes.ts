@@ -110,7 +110,11 @@ export function restoreNotesFor(record: ResourceRecord, ctx: NoteContext): PlanN
       break;
     }
     case 'volume_snapshot':
-      notes.push(warn('snapshot-content', `snapshot ${record.name || record.id} is re-taken from the restored volume: its content is the volume's content at restore time, not at the original snapshot time${(record.data?.length ?? 0) > 0 ? ' (its backed-up data stays readable with restore-file)' : ''}`));
+      if ((record.data ?? []).some((d) => d.stream === `volume_snapshot/${record.id}`)) {
+        notes.push(info('snapshot-content', `snapshot ${record.name || record.id} gets its own backed-up data back: its volume is made from its oldest snapshot's data and reimaged with each next one (Cinder 3.68); on a file-based volume driver (NFS) it is re-taken from the restored volume instead, said in the report`));
+      } else {
+        notes.push(warn('snapshot-content', `snapshot ${record.name || record.id} is re-taken from the restored volume: its content is the volume's content at restore time, not at the original snapshot time (back up with --snapshot-data to restore its own data)`));
+      }
       break;
     case 'image':
       if (f.protected === true) notes.push(info('image-protected', 'the protected flag is set again after the upload'));

@@ -383,6 +383,11 @@ export function buildStepGraph(input: StepGraphInput): StepGraph {
       const value = record.fields[field];
       if (value === sourceProjectId && value !== targetProjectValue) step.mappedFields[field] = { from: value, to: targetProjectValue };
     }
+    // an assignment names its project by name too: the target project's
+    const scopeName = getPath(record.fields, 'scope.project.name');
+    if (record.kind === 'role_assignment' && scopeName === manifest.source.project.name && scopeName !== input.targetProject.name) {
+      step.mappedFields['scope.project.name'] = { from: scopeName, to: input.targetProject.name };
+    }
     // values the target assigns (`to: null`): said in the notes, shown as mapped by the fidelity report
     if (record.kind === 'floating_ip' && !keepsAddresses && typeof record.fields.floating_ip_address === 'string') {
       step.mappedFields.floating_ip_address = { from: record.fields.floating_ip_address, to: null };

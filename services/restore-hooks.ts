@@ -48,6 +48,8 @@ export interface RestoreContext {
   record?: ResourceRecord;
   /** Any snapshot record by kind and old ID. */
   recordOf(kind: ResourceKind, oldId: string): ResourceRecord | undefined;
+  /** Every snapshot record of a kind. */
+  recordsOf(kind: ResourceKind): ResourceRecord[];
   /** New ID of an already restored / reused / mapped resource, by kind and old ID. */
   targetIdOf(kind: ResourceKind, oldId: string): string | undefined;
   /** Like targetIdOf, but an unknown reference is an error naming `what` needs it. */
@@ -86,6 +88,10 @@ export interface KindRestorer {
   finish?(ctx: RestoreContext, step: RestoreStep, targetId: string): Promise<void>;
   /** Rollback: deletes what this restore created (waits until it is gone where later deletes need it). */
   delete(ctx: RestoreContext, step: RestoreStep, targetId: string): Promise<void>;
+  /** Rollback, before any deletion: drops settings that hold other resources in place (a router's static routes need its interfaces). */
+  loosen?(ctx: RestoreContext, step: RestoreStep, targetId: string): Promise<void>;
+  /** End of an apply: removes the restore marker (tags, metadata, properties) from what this restore made. */
+  unmark?(ctx: RestoreContext, step: RestoreStep, targetId: string): Promise<void>;
 }
 
 /** Extra steps that break dependency cycles (router-interface, floating-ip-associate, volume-attach, security-group-rules). */
@@ -94,6 +100,8 @@ export interface OperationRestorer {
   findExisting(ctx: RestoreContext, step: RestoreStep): Promise<string | undefined>;
   apply(ctx: RestoreContext, step: RestoreStep): Promise<RestoredResource>;
   undo(ctx: RestoreContext, step: RestoreStep, targetId: string): Promise<void>;
+  /** End of an apply: removes the restore marker from what the link made (a router interface's port). */
+  unmark?(ctx: RestoreContext, step: RestoreStep, targetId: string): Promise<void>;
 }
 
 export interface ServiceRestoreHooks {

@@ -6,7 +6,7 @@
 import { errorMessage, isConflict, isNotFound } from '../common/http-status.js';
 import { glance, customPropertiesOf, deleteImage } from '../images/restore.js';
 import { uploadImage } from '../images/upload-image.js';
-import { markerMetadata, markerTags, userMetadata, userTags, RESTORE_META_KEY, SOURCE_META_KEY } from '../restore-marker.js';
+import { isMarkerTag, markerMetadata, markerTags, userMetadata, userTags, RESTORE_META_KEY, SOURCE_META_KEY } from '../restore-marker.js';
 import type { KindRestorer, OperationRestorer, RestoreContext, RestoreStep, ServiceRestoreHooks } from '../restore-hooks.js';
 import { VolumeClient } from '../volumes/client.js';
 import { ComputeClient, type CreateServerRequest, type Server } from './client.js';
@@ -276,6 +276,12 @@ const server: KindRestorer = {
       await client.waitForServer(id, ['SUSPENDED'], WAIT);
     }
     if (f.locked === true) await client.lock(id, str(f.locked_reason));
+  },
+  async unmark(ctx, _step, id) {
+    const client = await nova(ctx);
+    for (const tag of await client.listServerTags(id)) {
+      if (isMarkerTag(tag)) await client.http.request({ method: 'DELETE', path: `/servers/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}` });
+    }
   },
   async delete(ctx, _step, id) {
     const client = await nova(ctx);

@@ -4,7 +4,8 @@
 // credentials cannot be restored: their secret was never in the backup.
 import { isConflict, isForbidden, isNotFound } from '../common/http-status.js';
 import { NotRestorableError, type KindRestorer, type RestoreContext, type ServiceRestoreHooks } from '../restore-hooks.js';
-import { IdentityClient } from './client.js';
+import { IdentityClient, type RoleAssignment } from './client.js';
+import { roleAssignmentId } from './records.js';
 
 const keystone = (ctx: RestoreContext) => ctx.client('identity', (s) => IdentityClient.open(s));
 
@@ -84,13 +85,26 @@ function assignmentParts(ctx: RestoreContext, what: string): { userId?: string; 
   return { ...(userId ? { userId } : {}), ...(groupId ? { groupId } : {}), ...(roleId ? { roleId } : {}), missing };
 }
 
+/** The ID the inventory gives the assignment (records.ts), so that the fidelity report finds it again. */
+export function assignmentId(projectId: string, actor: { userId?: string; groupId?: string }, roleId: string): string {
+  return roleAssignmentId({ ...(actor.userId ? { user: { id: actor.userId } } : { group: { id: actor.groupId! } }), scope: { project: { id: projectId } }, role: { id: roleId } } as RoleAssignment);
+}
+
+/** `user:<id>@project:<id>/role:<id>`, or `<project>/<actor>/<role>` as state files of earlier versions hold it. */
+export function parseAssignmentId(id: string): { projectId: string; actor: string; roleId: string; kind?: 'user' | 'group' } {
+  const current = /^(user|group):([^@]+)@project:([^/]+)\/role:([^/]+)$/.exec(id);
+  if (current) return { kind: current[1] as 'user' | 'group', actor: current[2]!, projectId: current[3]!, roleId: current[4]! };
+  const [projectId, actor, roleId] = id.split('/');
+  return { projectId: projectId!, actor: actor!, roleId: roleId! };
+}
+
 const roleAssignment: KindRestorer = {
   async findExisting(ctx, step) {
     const { userId, groupId, roleId, missing } = assignmentParts(ctx, step.name);
     if (missing.length > 0 || !roleId) return undefined;
     try {
       const found = await (await keystone(ctx)).listRoleAssignments({ projectId: ctx.projectId, ...(userId ? { userId } : {}), ...(groupId ? { groupId } : {}), roleId });
-      return found.length > 0 ? `${ctx.projectId}/${userId ?? groupId}/${roleId}` : undefined;
+      return found.length > 0 ? assignmentId(ctx.projectId, { userId, groupId }, roleId) : undefined;
     } catch (err) {
       // a member may not list assignments: create() finds out whether it may grant
       if (isForbidden(err)) return undefined;
@@ -108,13 +122,13 @@ const roleAssignment: KindRestorer = {
       if (isForbidden(err)) throw new NotRestorableError(`role assignment ${step.name}: granting roles needs the admin role: not granted; an admin grants it (openstack role add --project <project> …)`);
       if (!isConflict(err)) throw err;
     }
-    return { id: `${ctx.projectId}/${userId ?? groupId}/${roleId}` };
+    return { id: assignmentId(ctx.projectId, { userId, groupId }, roleId) };
   },
   async delete(ctx, _step, id) {
-    const [projectId, actor, roleId] = id.split('/');
     const client = await keystone(ctx);
-    const asUser = await client.getUser(actor!).then(() => true).catch(() => false);
-    await client.revokeProjectRole(projectId!, asUser ? { userId: actor! } : { groupId: actor! }, roleId!).catch((err: unknown) => {
+    const parsed = parseAssignmentId(id);
+    const asUser = parsed.kind ? parsed.kind === 'user' : await client.getUser(parsed.actor).then(() => true).catch(() => false);
+    await client.revokeProjectRole(parsed.projectId, asUser ? { userId: parsed.actor } : { groupId: parsed.actor }, parsed.roleId).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
   },

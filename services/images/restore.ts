@@ -86,6 +86,10 @@ const image: KindRestorer = {
   async delete(ctx, _step, id) {
     await deleteImage(ctx, id);
   },
+  async unmark(ctx, _step, id) {
+    // a property set to null is removed (json-patch.ts)
+    await (await glance(ctx)).updateImage(id, { [RESTORE_META_KEY]: null, [SOURCE_META_KEY]: null });
+  },
 };
 
 export async function deleteImage(ctx: RestoreContext, id: string): Promise<void> {

@@ -100,7 +100,19 @@ function tagged(collection: string, itemsKey: string, singular: string, build: (
     async delete(ctx, _step, id) {
       await ignoreNotFound(async () => remove(await neutron(ctx), id));
     },
+    async unmark(ctx, _step, id) {
+      await dropMarkerTags(ctx, collection, singular, id);
+    },
   };
+}
+
+/** The resource's tags without the restore marker (the user's own tags stay). */
+async function dropMarkerTags(ctx: RestoreContext, collection: string, singular: string, id: string): Promise<void> {
+  const client = await neutron(ctx);
+  const current = (await client.http.request<Record<string, { tags?: string[] }>>({ path: versionedPath(client.http, '/v2.0', `/${collection}/${seg(id)}`) })).body[singular]?.tags ?? [];
+  const kept = userTags(current);
+  if (kept.length === current.length) return;
+  await client.http.request({ method: 'PUT', path: versionedPath(client.http, '/v2.0', `/${collection}/${seg(id)}/tags`), json: { tags: kept } });
 }
 
 const network = tagged('networks', 'networks', 'network', async (ctx, r) => {
@@ -193,7 +205,7 @@ const securityGroupRule: KindRestorer = {
   },
 };
 
-const router = tagged('routers', 'routers', 'router', async (ctx, r) => {
+const taggedRouter = tagged('routers', 'routers', 'router', async (ctx, r) => {
   const f = r.fields;
   const body: Record<string, unknown> = pick(f, ['name', 'description', 'admin_state_up', 'availability_zone_hints']);
   const gateway = f.external_gateway_info as { network_id?: string } | null | undefined;
@@ -206,6 +218,14 @@ const router = tagged('routers', 'routers', 'router', async (ctx, r) => {
   return { id: made.id, changed };
 }, (c, id) => c.deleteRouter(id));
 
+const router: KindRestorer = {
+  ...taggedRouter,
+  async loosen(ctx, _step, id) {
+    // Neutron keeps an interface while a static route's next hop needs it (409 "required by one or more routes")
+    await ignoreNotFound(async () => (await neutron(ctx)).setRouterRoutes(id, []));
+  },
+};
+
 /** Ports on a network this restore did not create get their addresses from the target. */
 function portBody(ctx: RestoreContext, r: ResourceRecord): { body: Record<string, unknown>; changed: Record<string, { to: unknown; why: string }> } {
   const f = r.fields;
@@ -216,8 +236,7 @@ function portBody(ctx: RestoreContext, r: ResourceRecord): { body: Record<string
   const ownNetwork = ctx.recordOf('network', oldNetwork) !== undefined;
   if (ownNetwork) {
     if (typeof f.mac_address === 'string') body.mac_address = f.mac_address;
-    const fixed = Array.isArray(f.fixed_ips) ? (f.fixed_ips as Array<{ subnet_id: string; ip_address?: string }>) : [];
-    body.fixed_ips = fixed.map((ip) => ({ subnet_id: ctx.requireTargetId('subnet', ip.subnet_id, `port ${r.name || r.id}`), ...(ip.ip_address ? { ip_address: ip.ip_address } : {}) }));
+    body.fixed_ips = requestedFixedIps(ctx, f.fixed_ips, `port ${r.name || r.id}`, false);
   } else {
     changed.mac_address = { to: '(assigned by the target)', why: 'the port is on a network this restore does not own' };
     changed.fixed_ips = { to: '(assigned by the target)', why: 'the port is on a network this restore does not own' };
@@ -227,6 +246,28 @@ function portBody(ctx: RestoreContext, r: ResourceRecord): { body: Record<string
   const qos = str(f.qos_policy_id);
   if (qos) body.qos_policy_id = ctx.requireTargetId('qos_policy', qos, `port ${r.name || r.id}`);
   return { body, changed };
+}
+
+/** Subnets whose IPv6 addresses Neutron derives itself (EUI-64 of the port's MAC): no fixed address may be asked for. */
+export function isAutoAddressSubnet(fields: Record<string, unknown> | undefined): boolean {
+  const mode = fields?.ipv6_address_mode;
+  return mode === 'slaac' || mode === 'dhcpv6-stateless';
+}
+
+/**
+ * The fixed IPs a port is created with, on the target's subnets. On a SLAAC or DHCPv6-stateless
+ * subnet only the subnet is named (Neutron refuses an address there and derives it from the MAC,
+ * which the port keeps: the address comes back equal); a router port takes its address as it was.
+ */
+function requestedFixedIps(ctx: RestoreContext, list: unknown, what: string, routerPort: boolean, onlySubnets?: string[]): Array<{ subnet_id: string; ip_address?: string }> {
+  const fixed = Array.isArray(list) ? (list as Array<{ subnet_id: string; ip_address?: string }>) : [];
+  return fixed
+    .filter((ip) => !onlySubnets || onlySubnets.includes(ip.subnet_id))
+    .map((ip) => {
+      const subnet_id = ctx.requireTargetId('subnet', ip.subnet_id, what);
+      const automatic = !routerPort && isAutoAddressSubnet(ctx.recordOf('subnet', ip.subnet_id)?.fields);
+      return { subnet_id, ...(ip.ip_address && !automatic ? { ip_address: ip.ip_address } : {}) };
+    });
 }
 
 const port = tagged('ports', 'ports', 'port', async (ctx, r) => {
@@ -276,34 +317,78 @@ const routerInterface: OperationRestorer = {
   async findExisting(ctx, step) {
     const routerId = ctx.requireTargetId('router', String(step.params?.router ?? step.sourceId), step.name);
     const subnet = interfaceSubnets(step)[0];
-    return subnet ? interfacePortOf(ctx, routerId, ctx.requireTargetId('subnet', subnet, step.name)) : undefined;
+    const plugged = subnet ? await interfacePortOf(ctx, routerId, ctx.requireTargetId('subnet', subnet, step.name)) : undefined;
+    if (plugged || step.kind !== 'port') return plugged;
+    // a killed run (or an attempt whose answer was lost) made the port: plugged in now if it is not yet
+    const made = await findTagged(ctx, 'ports', 'ports', step.sourceId);
+    if (!made) return undefined;
+    await plugIn(await neutron(ctx), routerId, made, false);
+    return made;
   },
   async apply(ctx, step) {
     const client = await neutron(ctx);
-    const routerId = ctx.requireTargetId('router', String(step.params?.router ?? step.sourceId), step.name);
+    const oldRouter = String(step.params?.router ?? step.sourceId);
+    const routerId = ctx.requireTargetId('router', oldRouter, step.name);
     const portRecord = step.kind === 'port' ? ctx.record : undefined;
     const [subnetOld] = interfaceSubnets(step);
     if (!subnetOld) throw new Error(`${step.name}: the plan names no subnet for the router interface`);
     const subnetId = ctx.requireTargetId('subnet', subnetOld, step.name);
-    const fixed = Array.isArray(portRecord?.fields.fixed_ips) ? (portRecord.fields.fixed_ips as Array<{ subnet_id: string; ip_address: string }>) : [];
-    const address = fixed.find((ip) => ip.subnet_id === subnetOld)?.ip_address;
-    const subnetNow = await client.getSubnet(subnetId);
-    if (address && address !== subnetNow.gateway_ip) {
-      // not the gateway address: make the port with that address, then plug it in
-      const made = await client.createPort({ network_id: subnetNow.network_id, fixed_ips: [{ subnet_id: subnetId, ip_address: address }], ...(portRecord?.fields.name ? { name: String(portRecord.fields.name) } : {}) });
-      await client.addRouterInterface(routerId, { port_id: made.id });
-      return { id: made.id };
+    let portId: string;
+    if (portRecord) {
+      // the port first, with its name, description, MAC and addresses, then plugged in by port
+      const made = await client.createPort(routerPortBody(ctx, portRecord, (await client.getSubnet(subnetId)).network_id, interfaceSubnets(step)) as Partial<Port> & { network_id: string });
+      await setTags(ctx, 'ports', made.id, portRecord);
+      await plugIn(client, routerId, made.id, true);
+      portId = made.id;
+    } else {
+      portId = (await client.addRouterInterface(routerId, { subnet_id: subnetId })).port_id;
     }
-    const added = await client.addRouterInterface(routerId, { subnet_id: subnetId });
-    await applyRoutes(ctx, routerId, String(step.params?.router ?? step.sourceId));
-    return { id: added.port_id };
+    await applyRoutes(ctx, routerId, oldRouter);
+    return { id: portId };
   },
   async undo(ctx, step, portId) {
+    const client = await neutron(ctx);
     const routerId = ctx.targetIdOf('router', String(step.params?.router ?? step.sourceId));
-    if (!routerId) return;
-    await ignoreNotFound(async () => (await neutron(ctx)).removeRouterInterface(routerId, { port_id: portId }));
+    const port = await client.getPort(portId).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    if (!port) return;
+    // removing the interface deletes its port; a port never plugged in is deleted as it is
+    if (routerId && port.device_id === routerId) await ignoreNotFound(async () => client.removeRouterInterface(routerId, { port_id: portId }));
+    else await ignoreNotFound(async () => client.deletePort(portId));
+  },
+  async unmark(ctx, step, portId) {
+    if (step.kind === 'port') await dropMarkerTags(ctx, 'ports', 'port', portId);
   },
 };
+
+/**
+ * Plugs a port into a router. A call that timed out may have gone through and its retry then
+ * meets "already has an attached device" (409): plugged into this router is what was wanted. A
+ * port that could not be plugged in is deleted when `dropOnFailure` (it was just made for it).
+ */
+async function plugIn(client: NetworkClient, routerId: string, portId: string, dropOnFailure: boolean): Promise<void> {
+  if ((await client.getPort(portId)).device_id === routerId) return;
+  try {
+    await client.addRouterInterface(routerId, { port_id: portId });
+  } catch (err) {
+    const now = await client.findPort(portId).catch(() => undefined);
+    if (now?.device_id === routerId) return;
+    if (dropOnFailure && !now?.device_id) await client.deletePort(portId).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** A router interface's port as it was: name, description, MAC (on the restore's own network) and its addresses on the interface's subnets. */
+function routerPortBody(ctx: RestoreContext, r: ResourceRecord, networkId: string, subnets: string[]): Record<string, unknown> {
+  const f = r.fields;
+  // the owner is set first: Neutron takes a chosen address on a SLAAC subnet from a router port only
+  const body: Record<string, unknown> = { ...pick(f, ['name', 'description', 'admin_state_up', 'device_owner']), network_id: networkId };
+  if (typeof f.mac_address === 'string' && ctx.recordOf('network', String(f.network_id)) !== undefined) body.mac_address = f.mac_address;
+  body.fixed_ips = requestedFixedIps(ctx, f.fixed_ips, `router port ${r.name || r.id}`, true, subnets);
+  return body;
+}
 
 /** Static routes need their next hops on a connected subnet: set after each interface, last one wins. */
 async function applyRoutes(ctx: RestoreContext, routerId: string, oldRouterId: string): Promise<void> {

@@ -5,6 +5,7 @@
 // Swift has no tags: a container or object is "the same" by its name, and PUT is idempotent.
 import { Readable } from 'node:stream';
 import { isNotFound } from '../common/http-status.js';
+import type { ResourceRecord } from '../../src/model/resource.js';
 import type { KindRestorer, RestoreContext, RestoreStep, ServiceRestoreHooks } from '../restore-hooks.js';
 import { ObjectClient, type ContainerSettings, type SloStoredSegment } from './client.js';
 import { objectLocation, type RecordedVersion } from './export.js';
@@ -140,7 +141,15 @@ const object: KindRestorer = {
       ...expiry,
     };
     const dloPrefix = str(f.objectManifest) ?? (largeObject?.type === 'dlo' ? str(largeObject.prefix) : undefined);
-    if (dloPrefix) {
+    const link = symlinkOf(ctx, record);
+    if (link) {
+      await client.http.request({
+        method: 'PUT',
+        path: `${client.http.endpoint}/${encodeURIComponent(container)}/${name.split('/').map(encodeURIComponent).join('/')}`,
+        headers: { 'X-Symlink-Target': link.target, ...(link.account ? { 'X-Symlink-Target-Account': link.account } : {}), 'Content-Length': '0', ...(str(f.content_type) ? { 'Content-Type': String(f.content_type) } : {}) },
+        body: '',
+      });
+    } else if (dloPrefix) {
       await client.putDloManifest(container, name, dloPrefix, opts);
     } else if (f.staticLargeObject === true || largeObject?.type === 'slo') {
       if (!stream) throw new Error(`SLO manifest ${container}/${name}: the snapshot holds no manifest`);
@@ -168,6 +177,25 @@ const object: KindRestorer = {
     }
   },
 };
+
+/**
+ * A Swift symlink (the listing's `symlink_path`, `/v1/<account>/<container>/<object>`): its
+ * target as `<container>/<object>`, the container renamed as the restore renamed it. A link into
+ * the project's own account names the target project's account (no account header: Swift's
+ * default); a link into another account keeps naming that one. Object versioning's own links
+ * (`?version-id=`) are not symlinks of the user's.
+ */
+function symlinkOf(ctx: RestoreContext, record: ResourceRecord): { target: string; account?: string } | undefined {
+  const linkPath = str(record.fields.symlink_path);
+  if (!linkPath || linkPath.includes('version-id=')) return undefined;
+  const match = /^\/v1\/([^/]+)\/([^/]+)\/(.+)$/.exec(linkPath);
+  if (!match) return undefined;
+  const [, account, rawContainer, object] = match as unknown as [string, string, string, string];
+  const container = decodeURIComponent(rawContainer);
+  const own = record.projectId !== undefined && account.endsWith(record.projectId);
+  const targetContainer = ctx.targetNameOf('container', container) ?? container;
+  return { target: `${encodeURIComponent(targetContainer)}/${object}`, ...(own ? {} : { account }) };
+}
 
 /** Swift's object versioning refuses to delete a container while old versions exist (409). */
 async function deleteOldVersions(client: ObjectClient, container: string): Promise<void> {

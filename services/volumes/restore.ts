@@ -166,16 +166,103 @@ async function attachToServers(ctx: RestoreContext, volumeId: string, held: Held
   return problems;
 }
 
+/** Storage protocols of Cinder's file-based ("remotefs") drivers, which reimage a volume's base file. */
+const FILE_BASED_PROTOCOLS = new Set(['nfs', 'smbfs', 'cifs', 'glusterfs', 'quobyte', 'vzstorage', 'scality']);
+
+/**
+ * Why the snapshots' own data cannot come back through Cinder's reimage here, if that is known:
+ * a file-based driver writes a reimage into the volume's base file, which is the data of the
+ * volume's first snapshot (every snapshot would then read the last image). The pools' protocol
+ * is visible to admins only; a tenant's restore tries the reimage, and the fidelity report,
+ * which reads each snapshot's data back, tells whether it held.
+ */
+async function snapshotDataObstacle(ctx: RestoreContext): Promise<string | undefined> {
+  return ctx.client('volumev3:snapshot-data-obstacle', async () => {
+    const client = await cinder(ctx);
+    const pools = await client.http
+      .request<{ pools?: Array<{ name: string; capabilities?: { storage_protocol?: string } }> }>({ path: '/scheduler-stats/get_pools', searchParams: { detail: true } })
+      .then((res) => res.body.pools ?? [])
+      .catch(() => []);
+    const fileBased = pools.filter((p) => FILE_BASED_PROTOCOLS.has(String(p.capabilities?.storage_protocol ?? '').toLowerCase()));
+    if (fileBased.length === 0 || fileBased.length < pools.length) return undefined;
+    const protocol = String(fileBased[0]!.capabilities!.storage_protocol);
+    return `the target's volume driver keeps volumes as files (${protocol}): Cinder writes a reimage into the volume's base file, which its first snapshot shares, so a snapshot's own data cannot be put back through the API`;
+  });
+}
+
+/** The snapshot records of a volume whose data the backup holds (`--snapshot-data`), oldest first. */
+function snapshotsWithData(record: ResourceRecord, all: ResourceRecord[]): ResourceRecord[] {
+  return all
+    .filter((r) => r.kind === 'volume_snapshot' && r.status === 'ok' && r.fields.volume_id === record.id && snapshotStream(r) !== undefined)
+    .sort((a, b) => String(a.fields.created_at ?? '').localeCompare(String(b.fields.created_at ?? '')) || a.id.localeCompare(b.id));
+}
+
+function snapshotStream(r: ResourceRecord): { stream: string; size: number } | undefined {
+  return r.data?.find((d) => d.stream === `volume_snapshot/${r.id}`);
+}
+
+/** A volume snapshot as the record says (name, description, metadata) with the restore marker. */
+async function snapshotAsRecorded(ctx: RestoreContext, volumeId: string, record: ResourceRecord): Promise<string> {
+  const client = await cinder(ctx);
+  const f = record.fields;
+  const made = await client.createSnapshot({
+    volume_id: volumeId,
+    force: true,
+    ...(typeof f.name === 'string' ? { name: f.name } : {}),
+    ...(typeof f.description === 'string' ? { description: f.description } : {}),
+    metadata: { ...userMetadata(f.metadata), ...markerMetadata(ctx.restoreId, record.id) },
+  });
+  await client.waitForSnapshot(made.id, ['available'], { ...WAIT, signal: ctx.signal });
+  return made.id;
+}
+
+/** Cinder reimage (3.68) of a volume that is not attached, with a stream of the snapshot. */
+async function reimageWith(ctx: RestoreContext, volumeId: string, sourceId: string, stream: { stream: string; size: number }, purpose: string): Promise<void> {
+  const client = await cinder(ctx);
+  const imageId = await temporaryImage(ctx, purpose, sourceId, stream);
+  try {
+    await client.reimage(volumeId, imageId);
+    const done = await client.waitForVolume(volumeId, ['available', 'error'], { ...WAIT, signal: ctx.signal });
+    if (done?.status === 'error') throw new Error(`Cinder could not reimage volume ${volumeId} with the data of ${purpose}`);
+  } finally {
+    await dropTemporaryImage(ctx, imageId);
+  }
+}
+
+/**
+ * The volume's history: the volume is made from its oldest snapshot's data and snapshotted, then
+ * reimaged with each next snapshot's data and snapshotted again, and last reimaged with its own
+ * data. While this runs the volume's marker names the chain, not the volume: a run killed in the
+ * middle finds the chain unfinished (findExisting) and starts it again from scratch.
+ */
+async function volumeWithSnapshots(ctx: RestoreContext, step: RestoreStep, record: ResourceRecord, chain: ResourceRecord[], stream: { stream: string; size: number }): Promise<RestoredResource> {
+  const client = await cinder(ctx);
+  const [oldest, ...later] = chain;
+  const made = await volumeFromBackup(ctx, step, record, { stream: snapshotStream(oldest!)!, markerSource: chainSource(record.id) });
+  await snapshotAsRecorded(ctx, made.id, oldest!);
+  for (const snapshot of later) {
+    await reimageWith(ctx, made.id, chainSource(record.id), snapshotStream(snapshot)!, `snapshot-${snapshot.id}`);
+    await snapshotAsRecorded(ctx, made.id, snapshot);
+  }
+  await reimageWith(ctx, made.id, chainSource(record.id), stream, `volume-${record.id}`);
+  const changed = { ...made.changed, ...(await restoreVolumeAttributes(ctx, made.id, record.fields)) };
+  await client.updateVolumeMetadata(made.id, markerMetadata(ctx.restoreId, record.id));
+  return { id: made.id, changed };
+}
+
+/** The marker source of a volume whose snapshot chain is not finished yet. */
+const chainSource = (volumeId: string) => `chain/${volumeId}`;
+
 /** A new volume with the record's bytes (temporary image → Cinder), attributes and the restore marker. */
-async function volumeFromBackup(ctx: RestoreContext, step: RestoreStep, record: ResourceRecord): Promise<RestoredResource> {
+async function volumeFromBackup(ctx: RestoreContext, step: RestoreStep, record: ResourceRecord, from?: { stream: { stream: string; size: number }; markerSource: string }): Promise<RestoredResource> {
   const f = record.fields;
   const client = await cinder(ctx);
-  const stream = record.data?.find((d) => d.stream === `volume/${record.id}`) ?? record.data?.[0];
+  const stream = from?.stream ?? record.data?.find((d) => d.stream === `volume/${record.id}`) ?? record.data?.[0];
   const type = mapped(step, 'volume_type', f.volume_type);
   const zone = mapped(step, 'availability_zone', f.availability_zone);
   const changed: Record<string, { to: unknown; why: string }> = {};
   let imageId: string | undefined;
-  if (stream) imageId = await temporaryImage(ctx, `volume-${record.id}`, record.id, stream);
+  if (stream) imageId = await temporaryImage(ctx, from ? `first-${record.id}` : `volume-${record.id}`, from?.markerSource ?? record.id, stream);
   else {
     ctx.note(`volume ${record.name || record.id}: the snapshot holds no data for it; created empty`);
     changed.data = { to: 'empty', why: record.reason ?? 'no data in the snapshot' };
@@ -189,7 +276,7 @@ async function volumeFromBackup(ctx: RestoreContext, step: RestoreStep, record: 
       ...(typeof zone === 'string' && zone !== '' ? { availability_zone: zone } : {}),
       ...(f.multiattach === true ? { multiattach: true } : {}),
       ...(imageId ? { imageRef: imageId } : {}),
-      metadata: { ...userMetadata(f.metadata), ...markerMetadata(ctx.restoreId, record.id) },
+      metadata: { ...userMetadata(f.metadata), ...markerMetadata(ctx.restoreId, from?.markerSource ?? record.id) },
     });
     const ready = await client.waitForVolume(made.id, ['available'], WAIT);
     if (!ready) throw new Error(`volume ${made.id} disappeared while it was created`);
@@ -299,8 +386,26 @@ async function replaceVolume(ctx: RestoreContext, step: RestoreStep, record: Res
   return replacement;
 }
 
+/** Removes the restore marker keys from a volume's or snapshot's metadata (`collection`: volumes, snapshots). */
+async function dropMarkerMetadata(ctx: RestoreContext, collection: 'volumes' | 'snapshots', id: string): Promise<void> {
+  const client = await cinder(ctx);
+  const metadata = (await client.http.request<{ metadata: Record<string, string> }>({ path: `/${collection}/${encodeURIComponent(id)}/metadata` })).body.metadata ?? {};
+  for (const key of [RESTORE_META_KEY, SOURCE_META_KEY]) {
+    if (!(key in metadata)) continue;
+    await client.http.request({ method: 'DELETE', path: `/${collection}/${encodeURIComponent(id)}/metadata/${encodeURIComponent(key)}` }).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+}
+
 const volume: KindRestorer = {
   async findExisting(ctx, step) {
+    // a snapshot chain a killed run left unfinished: made again from the start
+    const unfinished = await findVolumeByMarker(ctx, chainSource(step.sourceId));
+    if (unfinished) {
+      await (await cinder(ctx)).deleteVolume(unfinished.id, { cascade: true });
+      await (await cinder(ctx)).waitForVolumeDeleted(unfinished.id, WAIT);
+    }
     const found = await findVolumeByMarker(ctx, step.sourceId);
     if (!found) return undefined;
     if (found.status === 'error') {
@@ -314,6 +419,9 @@ const volume: KindRestorer = {
   async create(ctx, step) {
     const record = ctx.record;
     if (!record) throw new Error(`volume ${step.name}: the snapshot has no record of it`);
+    const stream = record.data?.find((d) => d.stream === `volume/${record.id}`);
+    const chain = stream ? snapshotsWithData(record, ctx.recordsOf('volume_snapshot')) : [];
+    if (chain.length > 0 && (await snapshotDataObstacle(ctx)) === undefined) return volumeWithSnapshots(ctx, step, record, chain, stream!);
     return volumeFromBackup(ctx, step, record);
   },
   async update(ctx, step, targetId) {
@@ -323,6 +431,9 @@ const volume: KindRestorer = {
     if (!record || !stream) throw new Error(`volume ${step.name}: the snapshot holds no data to overwrite it with`);
     if (step.update === 'reimage') return reimageVolume(ctx, record, stream, targetId);
     return replaceVolume(ctx, step, record, targetId);
+  },
+  async unmark(ctx, _step, id) {
+    await dropMarkerMetadata(ctx, 'volumes', id);
   },
   async delete(ctx, _step, id) {
     const client = await cinder(ctx);
@@ -335,27 +446,27 @@ const volume: KindRestorer = {
   },
 };
 
+async function findSnapshotByMarker(ctx: RestoreContext, sourceId: string): Promise<string | undefined> {
+  const list = await (await cinder(ctx)).listSnapshots({});
+  return list.find((s) => hasMarker(ctx.restoreId, sourceId, undefined, s.metadata))?.id;
+}
+
 const volumeSnapshot: KindRestorer = {
   async findExisting(ctx, step) {
-    const list = await (await cinder(ctx)).listSnapshots({});
-    return list.find((s) => hasMarker(ctx.restoreId, step.sourceId, undefined, s.metadata))?.id;
+    // one its volume's chain made is this step's own work (created, not adopted): found by create
+    if (!step.previouslyStarted && ctx.record && snapshotStream(ctx.record)) return undefined;
+    return findSnapshotByMarker(ctx, step.sourceId);
   },
   async create(ctx, step) {
     const record = ctx.record;
     if (!record) throw new Error(`volume snapshot ${step.name}: the snapshot has no record of it`);
-    const f = record.fields;
-    const client = await cinder(ctx);
-    const volumeId = ctx.requireTargetId('volume', String(f.volume_id), `volume snapshot ${record.name}`);
-    const made = await client.createSnapshot({
-      volume_id: volumeId,
-      force: true,
-      ...(typeof f.name === 'string' ? { name: f.name } : {}),
-      ...(typeof f.description === 'string' ? { description: f.description } : {}),
-      metadata: { ...userMetadata(f.metadata), ...markerMetadata(ctx.restoreId, record.id) },
-    });
-    await client.waitForSnapshot(made.id, ['available'], WAIT);
-    ctx.note(`volume snapshot ${record.name || record.id}: recreated from the restored volume's current (restored) content, not from the bytes it held when it was taken`);
-    return { id: made.id, changed: { data: { to: 'content of the restored volume', why: 'snapshot data is not restored separately' } } };
+    const fromChain = snapshotStream(record) ? await findSnapshotByMarker(ctx, record.id) : undefined;
+    if (fromChain) return { id: fromChain };
+    const volumeId = ctx.requireTargetId('volume', String(record.fields.volume_id), `volume snapshot ${record.name}`);
+    const id = await snapshotAsRecorded(ctx, volumeId, record);
+    const why = snapshotStream(record) ? ((await snapshotDataObstacle(ctx)) ?? 'its volume was restored without its snapshot chain') : 'the backup holds no data of the snapshot (back up with --snapshot-data)';
+    ctx.note(`volume snapshot ${record.name || record.id}: recreated from the restored volume's current content, not from the bytes it held when it was taken: ${why}`);
+    return { id, changed: { data: { to: 'content of the restored volume', why } } };
   },
   async update(ctx, step, targetId) {
     // update-fields: name, description and metadata (a snapshot's content cannot change)
@@ -366,6 +477,9 @@ const volumeSnapshot: KindRestorer = {
     if (Object.keys(metadata).length > 0) await client.updateSnapshotMetadata(targetId, metadata);
     void step;
     return { id: targetId };
+  },
+  async unmark(ctx, _step, id) {
+    await dropMarkerMetadata(ctx, 'snapshots', id);
   },
   async delete(ctx, _step, id) {
     const client = await cinder(ctx);

@@ -49,6 +49,8 @@ export interface ApplyRunOptions {
   /** Run the fidelity report after apply (default true) and hash the data the cloud serves (default true). */
   verify?: boolean;
   checkData?: boolean;
+  /** Leave the restore markers on the restored resources (default: removed when every step is done). */
+  keepMarkers?: boolean;
 }
 
 export interface ApplyRunResult {
@@ -74,7 +76,7 @@ export async function runApply(opts: ApplyRunOptions): Promise<ApplyRunResult> {
   return { apply, ...(fidelity ? { fidelity } : {}), exitCode: opts.signal.aborted ? ExitCode.interrupted : partial ? ExitCode.partial : ExitCode.ok };
 }
 
-export async function runRollback(opts: Omit<ApplyRunOptions, 'verify' | 'checkData' | 'parallelism'>): Promise<{ deleted: number; failed: number; exitCode: number }> {
+export async function runRollback(opts: Omit<ApplyRunOptions, 'verify' | 'checkData' | 'parallelism' | 'keepMarkers'>): Promise<{ deleted: number; failed: number; exitCode: number }> {
   const records = await snapshotRecords(opts.repository, opts.plan);
   const result = await rollbackRestore({ ...opts, records });
   return { ...result, exitCode: result.failed > 0 ? ExitCode.partial : ExitCode.ok };

@@ -68,6 +68,8 @@ export async function hashServedData(session: Session, projectId: string, module
     temporaries,
     progress: { step: () => undefined },
     signal,
+    // the volume snapshots among `records` are read too (only those whose data was restored are passed)
+    options: { snapshotData: true },
   };
   try {
     const jobs = (await Promise.all(modules.filter((m) => m.exportData).map((m) => m.exportData!(ctx, records.filter((r) => m.kinds.includes(r.kind)))))).flat();

@@ -12,6 +12,7 @@ export type RestoreEvent =
   | { event: 'step-not-restorable'; stepId: string; wave: number; reason: string }
   | { event: 'finish'; stepId: string; error?: string }
   | { event: 'bytes'; total: number }
+  | { event: 'markers-removed'; resources: number; failed: string[] }
   | { event: 'apply-done'; counts: Record<string, number>; seconds: number }
   | { event: 'rollback-step'; stepId: string; targetId: string; result: 'deleted' | 'failed'; error?: string }
   | { event: 'rollback-done'; deleted: number; failed: number };

@@ -19,6 +19,7 @@ import type { Repository } from '../repository/types.js';
 import type { RestoreReporter, StepOutcome } from './events.js';
 import { contextForStep, recordKey, type RunContext } from './restore-context.js';
 import type { StateStore, StepState } from './state-file.js';
+import { removeMarkers } from './remove-markers.js';
 import { openTargetProject } from './target-project.js';
 
 export interface ApplyOptions {
@@ -36,6 +37,8 @@ export interface ApplyOptions {
   parallelism?: number;
   /** Pause before the next attempt of a step after a transient error, times the attempt (default 5 s). */
   retryPauseMs?: number;
+  /** Leave the restore markers on the restored resources (`--keep-markers`); else removed once every step is done. */
+  keepMarkers?: boolean;
 }
 
 export interface ApplyResult {
@@ -146,6 +149,11 @@ export async function applyPlan(opts: ApplyOptions): Promise<ApplyResult> {
     if (status === 'failed') failed.push(id);
     if (status === 'blocked') blocked.push(id);
     if (status === 'not-restorable') notRestorable.push(id);
+  }
+  // markers stay while anything is left to resume (they find a killed run's work)
+  if (!opts.keepMarkers && !store.state.markersRemovedAt && failed.length === 0 && blocked.length === 0 && !signal.aborted) {
+    const removed = await removeMarkers(opts, run);
+    reporter.emit({ event: 'markers-removed', ...removed });
   }
   await store.update((s) => {
     if (failed.length === 0 && blocked.length === 0 && !signal.aborted) s.finishedAt = new Date().toISOString();

@@ -77,7 +77,8 @@ export async function fidelityReport(opts: FidelityOptions): Promise<FidelityRes
   let servedPlain = new Map<string, string>();
   let dataFailures: FidelityResult['dataFailures'] = [];
   if (opts.checkData !== false) {
-    const withData = compared.filter((c) => (c.snapshot.data ?? []).length > 0 && c.targetId);
+    // a volume snapshot the restore made from its volume's current data is not read back (its step says why)
+    const withData = compared.filter((c) => (c.snapshot.data ?? []).length > 0 && c.targetId && !(c.snapshot.kind === 'volume_snapshot' && state.steps[c.stepId]?.changed?.data));
     const toRead: ResourceRecord[] = [];
     for (const c of withData) {
       const t = targetByKey.get(recordKey(c.snapshot.kind, c.targetId!));
@@ -120,6 +121,8 @@ export async function fidelityReport(opts: FidelityOptions): Promise<FidelityRes
     if (snapshot.kind === 'server') {
       for (const [path, to] of floatingAddressChanges(snapshot.fields.addresses, newAddress)) mappedFields[path] ??= { from: getPath(snapshot.fields, path), to };
     }
+    const link = symlinkInTarget(snapshot, restored, opts.projectId);
+    if (link) mappedFields.symlink_path = link;
     const slo = (snapshot.fields.largeObject as { type?: string } | undefined)?.type === 'slo';
     const restoredData: Record<string, string> = {};
     let restoredFields = restored.fields;
@@ -176,6 +179,8 @@ function servedStreamName(snapshot: ResourceRecord, restored: ResourceRecord, st
       return `image/${restored.id}`;
     case 'volume':
       return `volume/${restored.id}`;
+    case 'volume_snapshot':
+      return `volume_snapshot/${restored.id}`;
     case 'server': {
       const imageId = (restored.fields.image as { id?: string } | undefined)?.id;
       return imageId ? `image/${imageId}` : undefined;
@@ -185,6 +190,13 @@ function servedStreamName(snapshot: ResourceRecord, restored: ResourceRecord, st
     default:
       return undefined;
   }
+}
+
+/** A symlink into the project's own account names the target project's account once restored. */
+function symlinkInTarget(snapshot: ResourceRecord, restored: ResourceRecord, projectId: string): { from: unknown; to: unknown } | undefined {
+  const from = snapshot.fields.symlink_path;
+  if (snapshot.kind !== 'object' || typeof from !== 'string' || !snapshot.projectId || !from.includes(snapshot.projectId)) return undefined;
+  return { from, to: from.replace(snapshot.projectId, projectId) };
 }
 
 function dedupe(records: ResourceRecord[]): ResourceRecord[] {

@@ -107,6 +107,8 @@ function describe(event: RestoreEvent): string | undefined {
       return `  not restorable ${event.stepId}: ${event.reason}`;
     case 'finish':
       return event.error ? `  state of ${event.stepId} not restored: ${event.error}` : undefined;
+    case 'markers-removed':
+      return event.failed.length === 0 ? `restore markers removed from ${event.resources} resource(s)` : `restore markers removed from ${event.resources} resource(s); not from ${event.failed.length}: ${event.failed.join('; ')} (run apply again to retry)`;
     case 'apply-done':
       return `apply finished in ${event.seconds}s: ${Object.entries(event.counts).map(([k, v]) => `${v} ${k}`).join(', ')}`;
     case 'rollback-step':

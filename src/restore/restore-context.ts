@@ -37,6 +37,7 @@ export function contextForStep(run: RunContext, stepId: string, record: Resource
     sameCloud: run.sameCloud,
     ...(record ? { record } : {}),
     recordOf: (kind, oldId) => run.records.get(recordKey(kind, oldId)),
+    recordsOf: (kind) => [...run.records.values()].filter((r) => r.kind === kind),
     targetIdOf: (kind, oldId) => lookupId(idMap(), kind, oldId)?.id,
     requireTargetId(kind, oldId, what) {
       const found = lookupId(idMap(), kind, oldId)?.id;

@@ -1,11 +1,13 @@
-// `restore apply --rollback`: deletes what a restore created, newest first (the reverse of the
-// plan's order), so attachments and interfaces go before servers and routers, servers before
-// ports and volumes, subnets before networks. Resources the restore only reused, mapped or
+// `restore apply --rollback`: deletes what a restore created in the order the cloud needs
+// (rollback-order.ts): routers' static routes dropped first, then links (associations,
+// attachments, router interfaces) before resources, servers before ports and volumes, subnets
+// before networks. Resources the restore only reused, mapped or
 // updated are never touched. Steps that were running when a run died may have created something
 // the state file does not know yet: they are looked up by their restore marker first.
-import type { KindRestorer, OperationRestorer } from '../../services/restore-hooks.js';
+import type { KindRestorer, OperationRestorer, RestoreContext } from '../../services/restore-hooks.js';
 import { restorerFor, toRestoreStep, type ApplyOptions } from './executor.js';
 import { contextForStep, recordKey, type RunContext } from './restore-context.js';
+import { rollbackOrder } from './rollback-order.js';
 import { deleteCreatedProject } from './target-project.js';
 
 /** What a rollback needs: the same as an apply, without the step parallelism (it deletes one by one). */
@@ -34,18 +36,37 @@ export async function rollbackRestore(opts: RollbackOptions): Promise<{ deleted:
   };
   let deleted = 0;
   let failed = 0;
-  const order = plan.waves.flat().reverse();
-  for (const stepId of order) {
+  const order = rollbackOrder(plan);
+  const createdTarget = async (stepId: string, ctx: RestoreContext, restorer: ReturnType<typeof restorerFor>): Promise<string | undefined> => {
+    const step = plan.steps[stepId]!;
+    const st = store.step(stepId);
+    if (st.created && st.targetId) return st.targetId;
+    // a step that was running when a run died may have made its resource without recording it
+    if (restorer && step.action === 'create' && (st.status === 'running' || st.status === 'failed')) return restorer.findExisting(ctx, toRestoreStep(step));
+    return undefined;
+  };
+  for (const stepId of order.loosen) {
+    const step = plan.steps[stepId]!;
+    const restorer = restorerFor(opts.modules, step);
+    if (!restorer || !isKindRestorer(restorer) || !restorer.loosen) continue;
+    const ctx = contextForStep(run, stepId, run.records.get(recordKey(step.kind, step.sourceId)), []);
+    try {
+      const targetId = await createdTarget(stepId, ctx, restorer);
+      if (targetId) await restorer.loosen(ctx, toRestoreStep(step), targetId);
+    } catch (err) {
+      // the deletions that need it fail with the cloud's own reason, and are counted there
+      await store.update(() => (store.step(stepId).error = `rollback: could not release its hold on other resources: ${err instanceof Error ? err.message : String(err)}`));
+    }
+  }
+  for (const stepId of order.remove) {
     const step = plan.steps[stepId]!;
     const st = store.step(stepId);
     const restorer = restorerFor(opts.modules, step);
     const ctx = contextForStep(run, stepId, run.records.get(recordKey(step.kind, step.sourceId)), []);
     const restoreStep = toRestoreStep(step);
-    let targetId = st.created ? st.targetId : undefined;
+    let targetId: string | undefined;
     try {
-      if (!targetId && restorer && step.action === 'create' && (st.status === 'running' || st.status === 'failed')) {
-        targetId = await restorer.findExisting(ctx, restoreStep);
-      }
+      targetId = await createdTarget(stepId, ctx, restorer);
       if (targetId && restorer) {
         if (isKindRestorer(restorer)) await restorer.delete(ctx, restoreStep, targetId);
         else await restorer.undo(ctx, restoreStep, targetId);
@@ -83,6 +104,7 @@ export async function rollbackRestore(opts: RollbackOptions): Promise<{ deleted:
   }
   await store.update((s) => {
     s.rolledBackAt = new Date().toISOString();
+    delete s.markersRemovedAt;
     if (failed === 0) {
       s.idMap = {};
       delete s.finishedAt;

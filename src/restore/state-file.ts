@@ -50,6 +50,8 @@ export interface RestoreState {
   updatedAt?: string;
   finishedAt?: string;
   rolledBackAt?: string;
+  /** When the restore markers were taken off the restored resources (the end of a complete apply). */
+  markersRemovedAt?: string;
 }
 
 export function statePathFor(planPath: string): string {

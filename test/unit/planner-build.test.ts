@@ -153,6 +153,16 @@ describe('buildPlan: into another cloud', () => {
     expect((thrown as Error).message).toContain('nothing was changed');
   });
 
+  it('restores a volume with its own data although the image it was made from is gone (a warning, not a preflight error)', () => {
+    const withoutImage = { ...manifest, resources: manifest.resources.filter((r) => !(r.kind === 'image' && r.id === IDS.image)) };
+    const volume = withoutImage.resources.find((r) => r.id === IDS.volFromImage)!;
+    expect(volume.refs.some((ref) => ref.kind === 'image' && ref.id === IDS.image)).toBe(true);
+    expect((volume.data ?? []).length).toBeGreaterThan(0);
+    const plan = buildPlan(withoutImage, otherCloudFacts({ images: [] }), { createdAt: '2026-11-21T23:00:00Z' });
+    expect(plan.preflight.errors.filter((e) => e.code === 'unmapped-image')).toEqual([]);
+    expect(plan.steps[`volume:${IDS.volFromImage}`]!.notes.map((n) => n.code)).toContain('unresolved-soft');
+  });
+
   it('maps a flavor by exact vCPU/RAM/disk and an external network by --map', () => {
     const rules = parseMapArgs(['network:public=ext-net']);
     const plan = buildPlan(manifest, otherCloudFacts({ isAdmin: true }), { mappings: rules });

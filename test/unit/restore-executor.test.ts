@@ -23,6 +23,7 @@ class FakeCloud {
   readonly made = new Map<string, string>();
   readonly creates: string[] = [];
   readonly deletes: string[] = [];
+  readonly unmarked: string[] = [];
   failKind?: string;
   /** Kind whose first create is made but its answer lost (a timeout): the retry must adopt it. */
   lostAnswerKind?: string;
@@ -36,6 +37,9 @@ class FakeCloud {
       apply: async (_ctx, step) => this.make(step.id, step.kind),
       delete: async (_ctx, step) => this.remove(step.id),
       undo: async (_ctx, step) => this.remove(step.id),
+      unmark: async (_ctx, step) => {
+        if (step.operation === 'restore') this.unmarked.push(step.id);
+      },
     };
   }
 
@@ -94,8 +98,8 @@ function setup(facts = sameCloudFacts()) {
   const file = path.join(dir, 'plan.state.json');
   const cloud = new FakeCloud();
   const events: RestoreEvent[] = [];
-  const run = (signal = new AbortController().signal) =>
-    applyPlan({ plan, store: new StateStore(file, readState(file) ?? newState(plan.id)), session: fakeSession(plan), repository, records: manifest.resources, modules: cloud.modules(), reporter: { emit: (e) => events.push(e) }, signal, parallelism: 3, retryPauseMs: 1 });
+  const run = (signal = new AbortController().signal, keepMarkers = false) =>
+    applyPlan({ plan, store: new StateStore(file, readState(file) ?? newState(plan.id)), session: fakeSession(plan), repository, records: manifest.resources, modules: cloud.modules(), reporter: { emit: (e) => events.push(e) }, signal, parallelism: 3, retryPauseMs: 1, keepMarkers });
   return { manifest, plan, file, cloud, events, run };
 }
 
@@ -163,10 +167,33 @@ describe('restore executor', () => {
     const result = await rollbackRestore({ plan, store, session: fakeSession(plan), repository, records: manifest.resources, modules: cloud.modules(), reporter: { emit: () => undefined }, signal: new AbortController().signal });
     expect(result.failed).toBe(0);
     expect([...cloud.deletes].sort()).toEqual([...cloud.creates].sort());
-    const order = plan.waves.flat();
-    const positions = cloud.deletes.map((id) => order.indexOf(id));
-    expect(positions).toEqual([...positions].sort((a, b) => b - a));
+    // every step goes after all the steps that need it
+    const position = new Map(cloud.deletes.map((id, i) => [id, i]));
+    for (const id of cloud.deletes) for (const dep of plan.steps[id]!.dependsOn) if (position.has(dep)) expect(position.get(dep)!).toBeGreaterThan(position.get(id)!);
     expect(cloud.made.size).toBe(0);
+  });
+
+  it('removes the restore markers only once every step is done, and never with --keep-markers', async () => {
+    const { plan, cloud, run, events } = setup();
+    cloud.failKind = 'network';
+    await run();
+    expect(cloud.unmarked).toEqual([]);
+    expect(events.some((e) => e.event === 'markers-removed')).toBe(false);
+    cloud.failKind = undefined;
+    await run();
+    const created = Object.values(plan.steps).filter((s) => s.action === 'create' && s.kind !== 'project' && s.operation === 'restore').map((s) => s.id);
+    expect([...cloud.unmarked].sort()).toEqual([...created].sort());
+    const removed = events.find((e): e is Extract<RestoreEvent, { event: 'markers-removed' }> => e.event === 'markers-removed')!;
+    expect(removed.failed).toEqual([]);
+    // the links (router interfaces, associations…) were asked too
+    expect(removed.resources).toBe(Object.values(plan.steps).filter((s) => s.action === 'create' && s.kind !== 'project').length);
+    // a finished apply run again does not touch them again
+    await run();
+    expect(cloud.unmarked).toHaveLength(created.length);
+
+    const kept = setup();
+    await kept.run(new AbortController().signal, true);
+    expect(kept.cloud.unmarked).toEqual([]);
   });
 
   it('a member: a role mapped by name whose ID it cannot look up is not restorable (with the reason), not a failure', async () => {

@@ -42,6 +42,7 @@ interface ApplyCliOptions extends CloudCommandOptions, RepoOptions {
   parallel?: string;
   verify?: boolean;
   dataCheck?: boolean;
+  keepMarkers?: boolean;
   verbose?: boolean;
   yes?: boolean;
 }
@@ -154,7 +155,7 @@ async function applyCommand(file: string, opts: ApplyCliOptions, what: 'apply' |
     }
     const parallelism = opts.parallel ? Number(opts.parallel) : undefined;
     if (parallelism !== undefined && (!Number.isInteger(parallelism) || parallelism < 1)) throw new UsageError(`--parallel wants a positive integer, not "${opts.parallel}"`);
-    const result: ApplyRunResult = await runApply({ ...common, ...(parallelism ? { parallelism } : {}), verify: opts.verify !== false, checkData: opts.dataCheck !== false });
+    const result: ApplyRunResult = await runApply({ ...common, ...(parallelism ? { parallelism } : {}), verify: opts.verify !== false, checkData: opts.dataCheck !== false, keepMarkers: Boolean(opts.keepMarkers) });
     reporter.close();
     if (result.fidelity) printFidelity(reporter, result.fidelity, result.exitCode, Boolean(opts.verbose), result);
     else if (reporter instanceof JsonLinesRestoreReporter) reporter.write({ event: 'report', exitCode: result.exitCode, apply: result.apply });
@@ -195,6 +196,7 @@ export function register(program: Command): void {
     .option('--parallel <n>', 'steps in flight at once within a wave (default 4)')
     .option('--no-verify', 'skip the fidelity report after apply')
     .option('--no-data-check', 'fidelity report without reading the data back from the cloud')
+    .option('--keep-markers', "leave permafrost's restore markers (pf-restore:/pf-src: tags, permafrost_* metadata) on the restored resources")
     .action(async (snapshot: string | undefined, _opts: unknown, command: Command) => {
       if (!snapshot) throw new UsageError('restore needs a snapshot ("latest", an ID or a prefix) or one of plan, apply, verify');
       const opts = command.optsWithGlobals<PlanCliOptions & ApplyCliOptions>();
@@ -226,6 +228,7 @@ export function register(program: Command): void {
     .option('--parallel <n>', 'steps in flight at once within a wave (default 4)')
     .option('--no-verify', 'skip the fidelity report after apply')
     .option('--no-data-check', 'fidelity report without reading the data back from the cloud')
+    .option('--keep-markers', "leave permafrost's restore markers (pf-restore:/pf-src: tags, permafrost_* metadata) on the restored resources")
     .option('--verbose', 'list identical resources and mapped fields in the report')
     .option('--json', 'print the report as one JSON document on stdout (no progress)')
     .addOption(jsonEventsOption());

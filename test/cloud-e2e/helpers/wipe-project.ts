@@ -122,6 +122,8 @@ async function wipeOnce(c: Clients, opts: WipeOptions): Promise<void> {
 
   for (const f of await neutron.listFloatingIps(p)) await quietly(() => neutron.deleteFloatingIp(f.id));
   for (const r of await neutron.listRouters(p)) {
+    // an interface a static route's next hop needs cannot be removed (409): the routes go first
+    if ((r.routes ?? []).length > 0) await quietly(() => neutron.setRouterRoutes(r.id, []));
     for (const port of (await neutron.listPorts({ device_id: r.id })).filter((x) => isRouterInterfacePort(x))) await quietly(() => neutron.removeRouterInterface(r.id, { port_id: port.id }));
     await quietly(() => neutron.deleteRouter(r.id));
   }
