@@ -1,6 +1,5 @@
 // `permafrost forget`: removes snapshots according to a retention policy (optionally then prunes).
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
 import { type RetentionPolicy } from '../../repository/forget-policy.js';
 import { planForget, planJson, type ForgetPlan } from '../../repository/forget-plan.js';
 import { DEFAULT_GROUP_BY, GROUP_FIELDS } from '../../repository/snapshot-select.js';
@@ -8,17 +7,11 @@ import { snapshotKey } from '../../repository/format.js';
 import { RepoLock } from '../../repository/locks.js';
 import { prune } from '../../repository/prune.js';
 import { addRepoOptions, collect, formatBytes, printJson, withRepo, type RepoCliOptions } from '../repo-access.js';
+import { addKeepOptions, keepPolicy, type KeepCliOptions } from '../keep-options.js';
 import { phaseProgress } from '../progress-bar.js';
 import { addSnapshotFilterOptions, filterFromOptions, type SnapshotFilterCliOptions } from '../snapshot-filter-options.js';
 
-interface ForgetOpts extends RepoCliOptions, SnapshotFilterCliOptions {
-  keepLast?: string;
-  keepHourly?: string;
-  keepDaily?: string;
-  keepWeekly?: string;
-  keepMonthly?: string;
-  keepYearly?: string;
-  keepWithin?: string;
+interface ForgetOpts extends RepoCliOptions, SnapshotFilterCliOptions, KeepCliOptions {
   keepTag?: string[];
   groupBy: string;
   allowEmpty?: boolean;
@@ -26,37 +19,15 @@ interface ForgetOpts extends RepoCliOptions, SnapshotFilterCliOptions {
   prune?: boolean;
 }
 
-function count(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} needs a whole number ≥ 0, not "${v}"`);
-  return n;
-}
-
 function policyOf(opts: ForgetOpts): RetentionPolicy {
-  return {
-    last: count(opts.keepLast, '--keep-last'),
-    hourly: count(opts.keepHourly, '--keep-hourly'),
-    daily: count(opts.keepDaily, '--keep-daily'),
-    weekly: count(opts.keepWeekly, '--keep-weekly'),
-    monthly: count(opts.keepMonthly, '--keep-monthly'),
-    yearly: count(opts.keepYearly, '--keep-yearly'),
-    within: opts.keepWithin,
-    tags: opts.keepTag,
-  };
+  return { ...keepPolicy(opts), tags: opts.keepTag };
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command('forget')
-    .description('remove snapshots that no --keep-* rule keeps (per group); add --prune to free the space')
-    .option('--keep-last <n>', 'keep the N newest snapshots')
-    .option('--keep-hourly <n>', 'keep the newest snapshot of each of the last N hours that have one')
-    .option('--keep-daily <n>', 'keep one per day for the last N days that have one')
-    .option('--keep-weekly <n>', 'keep one per ISO week for the last N weeks that have one')
-    .option('--keep-monthly <n>', 'keep one per month for the last N months that have one')
-    .option('--keep-yearly <n>', 'keep one per year for the last N years that have one')
-    .option('--keep-within <duration>', 'keep all snapshots within DURATION (e.g. 30d, 6m, 1y2m, 12h) of the newest one')
+    .description('remove snapshots that no --keep-* rule keeps (per group); add --prune to free the space');
+  addKeepOptions(cmd)
     .option('--keep-tag <key[=value]>', 'keep every snapshot carrying this tag; repeatable', collect)
     .option('--group-by <fields>', `apply the policy per group: ${GROUP_FIELDS.join(', ')}; auto = project snapshots by type,cloud,project, others by type,host,streams`, DEFAULT_GROUP_BY)
     .option('--allow-empty', 'allow removing the last snapshot of a project')

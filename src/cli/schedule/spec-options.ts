@@ -6,6 +6,7 @@ import { UsageError } from '../../errors.js';
 import type { RetentionPolicy } from '../../repository/forget-policy.js';
 import { checkCron, DEFAULT_TZ } from '../../schedule/cron.js';
 import { checkRetention, checkScheduleName, type ScheduleSpec } from '../../schedule/spec.js';
+import { addKeepOptions, keepArguments, keepPolicy, type KeepCliOptions } from '../keep-options.js';
 import { collect } from '../repo-access.js';
 
 export interface SpecCliOptions extends KeepCliOptions {
@@ -18,21 +19,8 @@ export interface SpecCliOptions extends KeepCliOptions {
   project?: string[];
   allProjects?: boolean;
   services?: string;
-  keepWithin?: string;
   prune?: boolean;
 }
-
-const KEEP = [
-  ['last', 'keepLast', '--keep-last <n>', 'keep the N newest snapshots of each project'],
-  ['hourly', 'keepHourly', '--keep-hourly <n>', 'keep one per hour for the last N hours that have one'],
-  ['daily', 'keepDaily', '--keep-daily <n>', 'keep one per day for the last N days that have one'],
-  ['weekly', 'keepWeekly', '--keep-weekly <n>', 'keep one per ISO week for the last N weeks that have one'],
-  ['monthly', 'keepMonthly', '--keep-monthly <n>', 'keep one per month for the last N months that have one'],
-  ['yearly', 'keepYearly', '--keep-yearly <n>', 'keep one per year for the last N years that have one'],
-] as const;
-
-/** `--keep-last` … `--keep-yearly` as commander hands them over. */
-type KeepCliOptions = { [K in (typeof KEEP)[number][1]]?: string };
 
 export function addSpecOptions(cmd: Command, withCron: boolean): Command {
   if (withCron) {
@@ -46,15 +34,7 @@ export function addSpecOptions(cmd: Command, withCron: boolean): Command {
     .addOption(new Option('--project <name|id>', "project to back up; repeatable (default: the cloud's project)").argParser(collect))
     .addOption(new Option('--all-projects', 'back up every project of the cloud (admin)').conflicts('project'))
     .option('--services <list>', 'comma-separated services to back up (default: all)');
-  for (const [, , flag, text] of KEEP) cmd.option(flag, text);
-  return cmd.option('--keep-within <duration>', 'keep all snapshots within DURATION (e.g. 30d) of the newest one').option('--prune', 'after forget, prune the repository to free the space');
-}
-
-function count(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} needs a whole number ≥ 0, not "${v}"`);
-  return n;
+  return addKeepOptions(cmd).option('--prune', 'after forget, prune the repository to free the space');
 }
 
 /** A local repository path is made absolute: the worker runs in another directory. */
@@ -65,8 +45,7 @@ function absoluteRepo(url: string): string {
 export function specFromOptions(name: string, opts: SpecCliOptions): ScheduleSpec {
   const repo = opts.repo ?? process.env.PERMAFROST_REPOSITORY;
   if (!repo) throw new UsageError('no repository given: use --repo URL or set PERMAFROST_REPOSITORY');
-  const retention: RetentionPolicy = { within: opts.keepWithin };
-  for (const [rule, key, flag] of KEEP) retention[rule] = count(opts[key], flag.split(' ')[0]!);
+  const retention = keepPolicy(opts);
   const tz = opts.tz ?? DEFAULT_TZ;
   const osCloud = opts.osCloud ?? process.env.OS_CLOUD;
   return {
@@ -93,8 +72,7 @@ export function execArguments(spec: ScheduleSpec): string[] {
   if (spec.allProjects) args.push('--all-projects');
   for (const p of spec.projects) args.push('--project', p);
   if (spec.services) args.push('--services', spec.services.join(','));
-  for (const [rule, , flag] of KEEP) if (spec.retention[rule] !== undefined) args.push(flag.split(' ')[0]!, String(spec.retention[rule]));
-  if (spec.retention.within !== undefined) args.push('--keep-within', spec.retention.within);
+  args.push(...keepArguments(spec.retention));
   if (spec.prune) args.push('--prune');
   return args;
 }
