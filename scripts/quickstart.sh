@@ -12,7 +12,7 @@ pf() { node bin/permafrost.js "$@"; }
 echo "== inventory of project demo"
 pf inventory --os-cloud devcloud-demo
 if pf backup --help >/dev/null 2>&1; then
-  repo="${PERMAFROST_REPO:-./permafrost-repo}"
+  repo="${PERMAFROST_REPOSITORY:-./permafrost-repo}"
   [ -f "$repo/config" ] || pf repo init --repo "$repo"
   echo "== backup of project demo into $repo"
   pf backup --os-cloud devcloud-demo --repo "$repo"
