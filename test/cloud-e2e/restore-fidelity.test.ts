@@ -153,7 +153,7 @@ describe('restore fidelity of an unseen project', () => {
     const interfaceSteps = new Set(Object.values(planDoc.steps as Record<string, any>).filter((s) => s.operation === 'router-interface').map((s) => s.id));
     let linked = 0;
     let killed = false;
-    const first = await runCli(['restore', 'apply', planFile, '--json', '--no-verify'], {
+    const first = await runCli(['restore', 'apply', planFile, '--json-events', '--no-verify'], {
       timeoutMs: 20 * MINUTE,
       onStdoutLine(line, child) {
         if (killed || !line.startsWith('{')) return;
