@@ -48,7 +48,12 @@ function addEntry(pack: tar.Pack, name: string, data: Buffer): Promise<void> {
   });
 }
 
-export async function exportBundle(repo: PermafrostRepository, snapshotId: string, out: Writable): Promise<ExportReport> {
+export interface ExportOptions {
+  /** Called after each blob written: blobs done and the snapshot's total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function exportBundle(repo: PermafrostRepository, snapshotId: string, out: Writable, opts: ExportOptions = {}): Promise<ExportReport> {
   // Export only copies sealed bytes, but it is a reader's operation: a write-only host may not
   // carry snapshots out of the repository.
   repo.requireRead('export');
@@ -96,6 +101,7 @@ export async function exportBundle(repo: PermafrostRepository, snapshotId: strin
       plans.push({ stream: { mac: stream.mac, chunker: stream.chunker, size: stream.size, entries }, chains });
     }
     await addEntry(pack, 'deks.json', Buffer.from(JSON.stringify(deks)));
+    const totalBlobs = plans.reduce((n, p) => n + p.chains.reduce((m, c) => m + c.length, 0), 0);
     for (const [i, plan] of plans.entries()) {
       await addEntry(pack, `streams/${i}.json`, Buffer.from(JSON.stringify(plan.stream)));
       for (const chain of plan.chains) {
@@ -105,6 +111,7 @@ export async function exportBundle(repo: PermafrostRepository, snapshotId: strin
           await addEntry(pack, `blobs/${e.type}/${e.key}/${id}`, blob);
           report.blobs++;
           report.bytes += blob.length;
+          opts.onProgress?.(report.blobs, totalBlobs);
         }
       }
       report.streams++;

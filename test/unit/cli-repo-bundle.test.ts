@@ -51,4 +51,17 @@ describe('CLI: bundle export | import through a pipe', () => {
     expect(r.stderr).toMatch(/bundle password is wrong/);
     expect(json(await cli(['snapshots', '--repo', b, '--json'], { PERMAFROST_PASSWORD: 'pw-b' }))).toHaveLength(1);
   }, 300_000);
+
+  it('export -o FILE --json prints its result as one JSON document on stdout, and the file imports', async () => {
+    const file = path.join(tmp.dir, 'latest.bundle');
+    const run = await cli(['export', 'latest', '--repo', a, '-o', file, '--json'], { PERMAFROST_PASSWORD: 'pw-a' });
+    expect(run.code, run.stderr.toString()).toBe(0);
+    const report = json(run);
+    expect(report.streams).toBe(1);
+    expect(report.blobs).toBeGreaterThan(0);
+    expect(report.bytes).toBeGreaterThan(0);
+    const r = await shell(`PERMAFROST_PASSWORD=pw-b PERMAFROST_BUNDLE_PASSWORD=pw-a "${process.execPath}" "${BIN}" import --repo "${b}" --json < "${file}"`);
+    expect(r.code, r.stderr.toString()).toBe(0);
+    expect(JSON.parse(r.stdout.toString()).streams).toEqual(['disk.img']);
+  }, 300_000);
 });
