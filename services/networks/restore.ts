@@ -320,7 +320,12 @@ const routerInterface: OperationRestorer = {
     const plugged = subnet ? await interfacePortOf(ctx, routerId, ctx.requireTargetId('subnet', subnet, step.name)) : undefined;
     if (plugged || step.kind !== 'port') return plugged;
     // a killed run (or an attempt whose answer was lost) made the port: plugged in now if it is not yet
-    const made = await findTagged(ctx, 'ports', 'ports', step.sourceId);
+    let made = await findTagged(ctx, 'ports', 'ports', step.sourceId);
+    if (!made && step.previouslyStarted && ctx.record) {
+      // killed between the port's create and its tagging: the same MAC, unmarked, on the restored network
+      made = await findUnmarkedTwin(ctx, 'ports', 'ports', ctx.record);
+      if (made) await setTags(ctx, 'ports', made, ctx.record);
+    }
     if (!made) return undefined;
     await plugIn(await neutron(ctx), routerId, made, false);
     return made;
