@@ -2,6 +2,7 @@
 // A lock is stale when its process is gone (same host, pid no longer alive) or when it was not
 // refreshed for STALE_AFTER_MS; stale locks are ignored (and removed by `repo unlock`).
 // Protocol: write our lock, then list; if a conflicting live lock exists, remove ours and fail.
+import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { ExitCode, PermafrostError } from '../errors.js';
 import type { Backend } from './types.js';
@@ -24,6 +25,30 @@ export interface LockInfo {
   refreshed: string;
   /** Set on a per-project run lock (run-lock.ts): the project and the backup holding it. */
   run?: { project: string; backupId: string };
+  /**
+   * The kernel boot and PID namespace the holder ran in: only a process with the same scope can
+   * tell from `pid` whether the holder is gone (host names repeat across pods and containers).
+   */
+  scope?: string;
+}
+
+let ownScope: string | null | undefined;
+
+/** This process's boot ID and PID namespace, or null where /proc does not tell them. */
+export function processScope(): string | null {
+  if (ownScope === undefined) {
+    try {
+      ownScope = `${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}/${readlinkSync('/proc/self/ns/pid')}`;
+    } catch {
+      ownScope = null;
+    }
+  }
+  return ownScope;
+}
+
+/** True when the lock's holder ran in this process's boot and PID namespace and has exited. */
+export function heldByGoneLocalProcess(lock: LockInfo): boolean {
+  return lock.scope !== undefined && lock.scope === processScope() && !processAlive(lock.pid);
 }
 
 function processAlive(pid: number): boolean {
@@ -62,7 +87,8 @@ function describe(l: LockInfo): string {
 /** A new lock record of this process. */
 export function newLockInfo(command: string, exclusive: boolean, run?: LockInfo['run']): LockInfo {
   const now = new Date().toISOString();
-  return { version: FORMAT_VERSION, id: randomId(16), exclusive, hostname: os.hostname(), pid: process.pid, command, time: now, refreshed: now, ...(run ? { run } : {}) };
+  const scope = processScope();
+  return { version: FORMAT_VERSION, id: randomId(16), exclusive, hostname: os.hostname(), pid: process.pid, command, time: now, refreshed: now, ...(run ? { run } : {}), ...(scope ? { scope } : {}) };
 }
 
 /**

@@ -2,12 +2,13 @@
 // project never overlap, whichever hosts they run on (a Kubernetes CronJob gets a new host name
 // per pod). The lock is an object in the repository (`locks/<id>`, a shared lock that also holds
 // off prune) carrying the project and the backup ID, refreshed by a heartbeat. Liveness is the
-// heartbeat's age only, never the host name or pid: a lock not refreshed for RUN_STALE_AFTER_MS
-// belongs to a run that crashed. The sweep of temporaries asks the same question (liveRunIds).
+// heartbeat's age, never the host name: a lock not refreshed for RUN_STALE_AFTER_MS belongs to a
+// run that crashed; so does one whose holder ran in this very kernel boot and PID namespace and
+// has exited (a crashed backup does not block the next one on the same machine for minutes). The sweep of temporaries asks the same question (liveRunIds).
 // Protocol: write ours, then list; any other live lock of the project → remove ours and refuse
 // (two runs starting at the same instant both refuse rather than both run).
 import { ExitCode, PermafrostError } from '../errors.js';
-import { HeldLock, listLocks, newLockInfo, placeLock, type LockInfo } from './locks.js';
+import { HeldLock, heldByGoneLocalProcess, listLocks, newLockInfo, placeLock, type LockInfo } from './locks.js';
 import type { Backend, RunLockRequest } from './types.js';
 
 export const RUN_REFRESH_EVERY_MS = 30_000;
@@ -19,6 +20,7 @@ export interface RunLockTiming {
 }
 
 export function runIsLive(lock: LockInfo, now = Date.now(), staleMs = RUN_STALE_AFTER_MS): boolean {
+  if (heldByGoneLocalProcess(lock)) return false;
   return now - Date.parse(lock.refreshed) <= staleMs;
 }
 

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openBackend } from '../../src/repository/backends/index.js';
 import { LOCKS_PREFIX } from '../../src/repository/format.js';
-import { RepoLock, listLocks } from '../../src/repository/locks.js';
-import { RunLock, liveRunIds } from '../../src/repository/run-lock.js';
+import { RepoLock, listLocks, processScope } from '../../src/repository/locks.js';
+import { RunLock, liveRunIds, runIsLive } from '../../src/repository/run-lock.js';
 import { ExitCode, PermafrostError } from '../../src/errors.js';
 import { aliveBackups, runLiveness, type FoundTemporary } from '../../src/backup/sweep.js';
 import { temporaryMetadata } from '../../src/backup/temporary-naming.js';
@@ -73,5 +74,18 @@ describe('per-project run lock', () => {
     expect([...aliveBackups(found, runLiveness(new Set(), () => undefined))]).toEqual([]);
     // a registry that saw the remote run die here cannot override a fresh heartbeat
     expect([...aliveBackups(found, runLiveness(new Set(['remote']), () => false))]).toEqual(['remote']);
+  });
+
+  it('a fresh lock whose holder exited in this boot and PID namespace is not live; the same pid elsewhere is', () => {
+    const scope = processScope();
+    expect(scope).toMatch(/.+\/pid:\[\d+\]$/);
+    const exited = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const now = new Date().toISOString();
+    const lock = { version: 2, id: 'l1', exclusive: false, hostname: 'any', pid: exited, command: 'backup', time: now, refreshed: now, run: { project: 'c1/p1', backupId: 'b' } };
+    expect(runIsLive({ ...lock, scope: scope! })).toBe(false);
+    expect(runIsLive({ ...lock, scope: scope!, pid: process.pid })).toBe(true);
+    // another machine or container: its pid says nothing here, only the heartbeat counts
+    expect(runIsLive({ ...lock, scope: 'other-boot/pid:[1]' })).toBe(true);
+    expect(runIsLive(lock)).toBe(true);
   });
 });
