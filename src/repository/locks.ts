@@ -61,7 +61,9 @@ function processAlive(pid: number): boolean {
 }
 
 export function isStale(lock: LockInfo, now = Date.now()): { stale: boolean; why?: string } {
-  if (lock.hostname === os.hostname() && !processAlive(lock.pid)) return { stale: true, why: `process ${lock.pid} on this host is gone` };
+  // a lock with a scope is judged by it; older locks (no scope) by host name, as they were written
+  const holderGone = lock.scope !== undefined ? heldByGoneLocalProcess(lock) : lock.hostname === os.hostname() && !processAlive(lock.pid);
+  if (holderGone) return { stale: true, why: `process ${lock.pid} on this host is gone` };
   const age = now - Date.parse(lock.refreshed);
   if (age > STALE_AFTER_MS) return { stale: true, why: `not refreshed for ${Math.round(age / 60000)} min` };
   return { stale: false };
