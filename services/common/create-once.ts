@@ -1,7 +1,9 @@
 // A create whose answer was lost (a 5xx from a gateway, a connection cut after the request went
 // out, no answer in time) may still have happened. It is never sent again blindly: the resource
 // is looked up by the unique name the create gave it and adopted when it is there; only when it
-// is not is the create sent again.
+// is not is the create sent again. The create itself goes out with `retry: false`: the HTTP layer
+// would otherwise resend a POST whose reused connection was reset, although a proxy may have cut
+// it after the service made the resource.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimitedError, ServerError, TimeoutError, UnreachableError } from '../../src/http/errors.js';
 import type { ServiceClient } from '../../src/openstack/types.js';
@@ -16,6 +18,7 @@ export function isAnswerLost(err: unknown): boolean {
 }
 
 export interface CreateOnceOptions<T> {
+  /** Sends the create once, without the HTTP layer's own retries (`retry: false`). */
   create: () => Promise<T>;
   /** Finds what an earlier attempt made (by its unique name); undefined when there is none. */
   find: () => Promise<T | undefined>;

@@ -114,6 +114,7 @@ async function captureServerLocked(nova: ServiceClient, glance: ServiceClient, s
       const res = await nova.request<{ image_id?: string }>({
         method: 'POST',
         path: `/servers/${seg(serverId)}/action`,
+        retry: false,
         json: { createImage: { name, metadata: ctx.temporaries.metadata() } },
       });
       const location = res.headers.location;

@@ -228,6 +228,7 @@ async function snapshotAttachedVolume(cinder: ServiceClient, volume: CinderVolum
               await cinder.request<{ snapshot: CinderSnapshot }>({
                 method: 'POST',
                 path: '/snapshots',
+                retry: false,
                 json: { snapshot: { volume_id: volume.id, force: true, name, description: 'temporary snapshot of a permafrost backup', metadata: ctx.temporaries.metadata() } },
               })
             ).body.snapshot.id,
@@ -319,6 +320,7 @@ async function temporaryVolumeFromSnapshot(
         await cinder.request<{ volume: CinderVolume }>({
           method: 'POST',
           path: '/volumes',
+          retry: false,
           json: { volume: { snapshot_id: snapshotId, size, name: label.name, description: label.description, metadata: ctx.temporaries.metadata() } },
         })
       ).body.volume.id,
@@ -376,6 +378,7 @@ async function uploadToImage(cinder: ServiceClient, volumeId: string, imageName:
         await cinder.request<{ 'os-volume_upload_image': { image_id: string } }>({
           method: 'POST',
           path: `/volumes/${seg(volumeId)}/action`,
+          retry: false,
           json: { 'os-volume_upload_image': { image_name: imageName, force: false, disk_format: 'raw', container_format: 'bare' } },
         })
       ).body['os-volume_upload_image'].image_id,

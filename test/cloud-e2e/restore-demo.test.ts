@@ -149,7 +149,7 @@ describe('restore of the demo project', () => {
       const plan = path.join(dir, 'plan-inplace.json');
       const planned = await runCli(planArgs(['--os-cloud', 'devcloud-demo', '--project', COPY_PROJECT, '--mode', 'in-place', '-o', plan], copySnapshot));
       expect(planned.code, planned.stdout.slice(-3000) + planned.stderr).toBe(0);
-      const run = await runCli(['restore', 'apply', plan, '--json-events'], { timeoutMs: 25 * MINUTE });
+      const run = await runCli(['restore', 'apply', plan, '--json-events'], { timeoutMs: 35 * MINUTE });
       const report = reportOf(run);
       expect(report.apply.failed, run.stderr).toEqual([]);
       expect(report.apply.blocked).toEqual([]);
@@ -184,7 +184,7 @@ describe('restore of the demo project', () => {
     } finally {
       await member.close();
     }
-  }, 45 * MINUTE);
+  }, 55 * MINUTE);
 
   it('(5) --only server:demo-server restores the server and exactly its closure into an empty project; --rollback removes it again', async () => {
     const plan = path.join(dir, 'plan-only.json');

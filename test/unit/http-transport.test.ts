@@ -11,6 +11,7 @@ import { ConflictError, NotFoundError, ServerError, TimeoutError, UnauthorizedEr
 import { HttpServiceClient, type TokenSource } from '../../src/http/service-client.js';
 import { Transport } from '../../src/http/transport.js';
 import { createLogger } from '../../src/log/logger.js';
+import { createOnce } from '../../services/common/create-once.js';
 import { PermafrostError } from '../../src/errors.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void;
@@ -132,6 +133,31 @@ describe('retries', () => {
     expect(res.statusCode).toBe(201);
     expect(resets).toBe(1);
     expect(count).toBe(3);
+  });
+
+  it('does not repeat a create sent without retries when its reused socket is reset after the service made it: createOnce adopts it', async () => {
+    const served = new WeakSet<Socket>();
+    const made: string[] = [];
+    handler = (q, res) => {
+      if (q.url === '/things?name=t1') return json(res, 200, { things: made.map((id) => ({ id, name: 't1' })) });
+      if (!served.has(q.socket)) {
+        served.add(q.socket);
+        return json(res, 201, { ok: true });
+      }
+      made.push(`thing-${made.length + 1}`);
+      q.socket.destroy(); // processed, then the answer is lost on a reused connection
+    };
+    await transport.send(req('/warm', { method: 'POST', json: {}, okStatus: [201] }));
+    const id = await createOnce({
+      create: async () => {
+        await transport.send(req('/things', { method: 'POST', json: { name: 't1' }, okStatus: [201], retry: false }));
+        return 'unexpected';
+      },
+      find: async () => JSON.parse((await transport.send(req('/things?name=t1'))).rawBody.toString()).things[0]?.id as string | undefined,
+      pauseMs: 1,
+    });
+    expect(id).toBe('thing-1');
+    expect(made).toEqual(['thing-1']);
   });
 
   it('turns a refused connection into UnreachableError after retries', async () => {
