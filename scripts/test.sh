@@ -28,8 +28,7 @@ lanes=(
   "restore:test/cloud-e2e/restore-demo.test.ts"
   "overwrite:test/cloud-e2e/restore-overwrite.test.ts test/cloud-e2e/restore-overwrite-resume.test.ts"
   "schedules:test/cloud-e2e/schedules.test.ts"
-  "faults:test/cloud-e2e/fault-injection.test.ts"
-  "fidelity:test/cloud-e2e/restore-fidelity.test.ts"
+  "faults:test/cloud-e2e/fault-injection.test.ts test/cloud-e2e/restore-fidelity.test.ts"
 )
 lane_names=(unit cloud)
 lane_excludes=()
