@@ -38,7 +38,7 @@ export async function createS3TestProject(area: string): Promise<S3TestProject> 
   const name = `pf-${area}-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(18).toString('base64url');
   const project = await osJson<{ id: string }>([...ADMIN, 'project', 'create', '--domain', 'default', name]);
-  const user = await osJson<{ id: string }>([...ADMIN, 'user', 'create', '--domain', 'default', '--password', password, '--project', project.id, name]);
+  const user = await osJson<{ id: string }>([...ADMIN, 'user', 'create', '--domain', 'default', `--password=${password}`, '--project', project.id, name]);
   await os([...ADMIN, 'role', 'add', '--project', project.id, '--user', user.id, 'member']);
   // Everything the cloud entry of clouds.yaml would give, without OS_CLOUD.
   const osEnv: NodeJS.ProcessEnv = {
